@@ -1,0 +1,10 @@
+/** Tests run on Node 24 (the `node` devDependency) with --experimental-vm-modules,
+ *  because matrix-js-sdk is ESM-only and is loaded with dynamic import(). */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] },
+  testTimeout: 30000,
+  maxWorkers: 2,
+};

@@ -1,0 +1,118 @@
+import { FromSchema } from "json-schema-to-ts";
+
+/**
+ * The configuration, described once. The TypeScript type, the start-up
+ * validation and config.sample.yaml (with its comments) are all derived from
+ * this object; `npm run config:sample` rewrites the sample and CI checks it
+ * is current.
+ */
+export const configSchema = {
+  type: "object",
+  additionalProperties: false,
+  required: ["homeserver", "webcall"],
+  properties: {
+    homeserver: {
+      type: "object",
+      description: "The Matrix homeserver this bridge serves.",
+      additionalProperties: false,
+      required: ["url", "domain"],
+      properties: {
+        url: { type: "string", format: "uri", description: "Client-server API base URL the bridge talks to.", examples: ["http://localhost:8008"] },
+        domain: { type: "string", minLength: 1, description: "The homeserver's server name; its users are reachable as user@domain.", examples: ["example.org"] },
+        requestTimeoutMs: { type: "integer", minimum: 100, maximum: 120000, default: 10000, description: "Total time allowed for one request to the homeserver." },
+      },
+    },
+    appservice: {
+      type: "object",
+      default: {},
+      description: "The appservice listener that the homeserver pushes events to.",
+      additionalProperties: false,
+      properties: {
+        bind: { type: "string", default: "127.0.0.1", description: "Address the appservice listener binds to (the port comes from -p or the registration URL)." },
+        maxBodyBytes: { type: "integer", minimum: 1024, default: 10485760, description: "Largest transaction the homeserver may push." },
+      },
+    },
+    bridge: {
+      type: "object",
+      default: {},
+      description: "How the bridge appears in Matrix.",
+      additionalProperties: false,
+      properties: {
+        userPrefix: { type: "string", pattern: "^[a-z0-9._=\\-/]+$", default: "webcall_", description: "Localpart prefix of virtual users (one per WebCall address)." },
+        botLocalpart: { type: "string", pattern: "^[a-z0-9._=\\-/]+$", default: "webcall", description: "Localpart of the bridge bot (the registration's sender_localpart)." },
+      },
+    },
+    webcall: {
+      type: "object",
+      description: "The public WebCall/1 listener (never the appservice port).",
+      additionalProperties: false,
+      required: ["publicUrl"],
+      properties: {
+        bind: { type: "string", default: "0.0.0.0", description: "Address the WebCall listener binds to." },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: 9040, description: "Port of the WebCall listener (0 picks a free one)." },
+        publicUrl: { type: "string", format: "uri", description: "The endpoint as others reach it; publish it at https://{domain}/.well-known/webcall.", examples: ["https://webcall.example.org/webcall"] },
+        maxBodyBytes: { type: "integer", minimum: 1024, maximum: 1048576, default: 65536, description: "Largest request body accepted (the protocol says 64 KiB)." },
+        requestTimeoutMs: { type: "integer", minimum: 1000, default: 15000, description: "Time allowed for one setup or event request to be answered." },
+        pollTimeoutMs: { type: "integer", minimum: 1000, maximum: 120000, default: 30000, description: "How long a long poll waits for events before answering empty." },
+        rateLimit: {
+          type: "object",
+          default: {},
+          description: "Per-client request rate limit; excess requests get 429 with Retry-After.",
+          additionalProperties: false,
+          properties: {
+            windowMs: { type: "integer", minimum: 100, default: 10000, description: "Length of the rate window." },
+            max: { type: "integer", minimum: 1, default: 100, description: "Requests one client address may make per window." },
+          },
+        },
+        trustProxy: { type: "boolean", default: false, description: "Take the client address from X-Forwarded-For (only behind a reverse proxy you run)." },
+      },
+    },
+    calls: {
+      type: "object",
+      default: {},
+      description: "Call handling.",
+      additionalProperties: false,
+      properties: {
+        defaultLifetimeMs: { type: "integer", minimum: 5000, default: 90000, description: "How long a call rings when the caller names no lifetime (the Matrix spec recommends at least 90 s)." },
+        maxLifetimeMs: { type: "integer", minimum: 5000, default: 120000, description: "Longest a call may ring, whatever the caller asks." },
+        ringUnknownCallers: { type: "boolean", default: true, description: "Whether a caller the callee has no DM with yet (or an anonymous one) may ring at all. Interim switch until per-user rules exist." },
+        candidateBatchMs: { type: "integer", minimum: 0, maximum: 2000, default: 50, description: "ICE candidates are gathered for this long and sent as one event." },
+        refusalFloorMs: { type: "integer", minimum: 0, maximum: 5000, default: 150, description: "Every setup answer takes at least this long, so a refusal cannot be told from a ring by its timing." },
+      },
+    },
+    outbound: {
+      type: "object",
+      default: {},
+      description: "Requests the bridge makes to other WebCall nodes (notify pushes).",
+      additionalProperties: false,
+      properties: {
+        allowHttp: { type: "boolean", default: false, description: "Allow plain http:// endpoints (tests and private networks only)." },
+        allowPrivateNetworks: { type: "boolean", default: false, description: "Allow loopback, private and link-local addresses (so a caller cannot make the bridge probe its own network)." },
+        timeoutMs: { type: "integer", minimum: 100, maximum: 60000, default: 5000, description: "Total time allowed for one outbound request." },
+        maxResponseBytes: { type: "integer", minimum: 1024, default: 65536, description: "Largest response body read from another node." },
+      },
+    },
+    database: {
+      type: "object",
+      default: {},
+      description: "Where the bridge keeps rooms, mappings and call state.",
+      additionalProperties: false,
+      properties: {
+        url: { type: "string", description: "PostgreSQL connection URL. Absent: the embedded PGlite store under dataDir.", examples: ["postgresql://webcall@localhost/webcall"] },
+        dataDir: { type: "string", default: "./data", description: "Directory of the embedded store (used when url is absent)." },
+        maxConnections: { type: "integer", minimum: 1, default: 10, description: "PostgreSQL pool size." },
+      },
+    },
+    logging: {
+      type: "object",
+      default: {},
+      description: "Logging (JSON lines on stderr).",
+      additionalProperties: false,
+      properties: {
+        level: { type: "string", enum: ["error", "warn", "info", "debug"], default: "info", description: "Least severe level written." },
+      },
+    },
+  },
+} as const;
+
+export type Config = FromSchema<typeof configSchema, { keepDefaultedPropertiesOptional: false }>;

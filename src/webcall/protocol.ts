@@ -1,0 +1,37 @@
+import { SessionDescription } from "../store/Store";
+
+/** WebCall/1 bodies as they are after schema validation (see schemas/). */
+
+export interface SetupRequest {
+  callerId?: string;
+  calleeId: string;
+  sessionId?: string;
+  token?: string;
+  offer?: SessionDescription;
+  lifetime?: number;
+  notify?: string;
+  via?: string[];
+}
+
+export type SetupResponse =
+  | { status: "success"; sessionId: string; token: string; offer?: SessionDescription }
+  | { status: "could_not_attend" };
+
+export interface IceCandidate {
+  candidate: string;
+  sdpMid?: string | null;
+  sdpMLineIndex?: number | null;
+}
+
+export type HangupReason =
+  | "user_hangup" | "could_not_attend" | "invite_timeout" | "ice_failed" | "answered_elsewhere" | "unknown_error";
+
+export type SessionEvent =
+  | { id: string; type: "answer"; answer: SessionDescription }
+  | { id: string; type: "candidates"; candidates: IceCandidate[] }
+  | { id: string; type: "hangup"; reason: HangupReason }
+  | { id: string; type: "replace"; sessionId: string; offer: SessionDescription }
+  | { id: string; type: "negotiate"; description: SessionDescription };
+
+/** The same events before the sender gives them an id. */
+export type SessionEventBody = SessionEvent extends infer E ? E extends { id: string } ? Omit<E, "id"> : never : never;
