@@ -56,6 +56,9 @@ export interface CallRecord {
   endedAt: number | null;
   /** Where session events for the WebCall party are pushed, if anywhere. */
   notifyUrl: string | null;
+  /** The session token, kept only when there is a notifyUrl: pushes to the
+   *  party's node must present it. Authorisation uses tokenHash. */
+  notifyToken: string | null;
   via: string[];
   /** sha256 of the canonical setup request, so a retried POST is recognised. */
   setupFingerprint: string | null;

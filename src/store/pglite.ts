@@ -1,0 +1,74 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { mkdir } from "node:fs/promises";
+import { PGlite, Transaction } from "@electric-sql/pglite";
+import { Engine, SqlClient } from "./sql";
+
+export interface PgliteOptions {
+  /** Directory holding the database files; created if missing. One process at a time. */
+  dataDir: string;
+}
+
+/**
+ * PGlite is a single connection. Its own mutex already serialises work:
+ * `query`, `exec` and `transaction` all take the same lock, so a plain query
+ * issued while a transaction is open waits for the transaction to finish and
+ * never runs inside it. The one way to deadlock is a query on the outer
+ * client from inside a transaction callback; that is detected and refused.
+ */
+const inTransaction = new AsyncLocalStorage<true>();
+
+function refuseInsideTransaction(): void {
+  if (inTransaction.getStore()) {
+    throw new Error("PGlite: query on the outer client inside a transaction would deadlock; use the transaction's client");
+  }
+}
+
+class PgliteTransaction implements SqlClient {
+  readonly engine: Engine = "pglite";
+  constructor(private readonly tx: Transaction) {}
+  async query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    const result = await this.tx.query<T>(text, params as unknown[] | undefined);
+    return result.rows;
+  }
+  async exec(script: string): Promise<void> {
+    await this.tx.exec(script);
+  }
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    return fn(this);
+  }
+  close(): Promise<void> {
+    return Promise.reject(new Error("close() called on a transaction"));
+  }
+}
+
+export class PgliteClient implements SqlClient {
+  readonly engine: Engine = "pglite";
+
+  private constructor(private readonly db: PGlite) {}
+
+  static async create(options: PgliteOptions): Promise<PgliteClient> {
+    await mkdir(options.dataDir, { recursive: true });
+    const db = await PGlite.create(options.dataDir);
+    return new PgliteClient(db);
+  }
+
+  async query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]> {
+    refuseInsideTransaction();
+    const result = await this.db.query<T>(text, params as unknown[] | undefined);
+    return result.rows;
+  }
+
+  async exec(script: string): Promise<void> {
+    refuseInsideTransaction();
+    await this.db.exec(script);
+  }
+
+  transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> {
+    refuseInsideTransaction();
+    return this.db.transaction((tx) => inTransaction.run(true, () => fn(new PgliteTransaction(tx))));
+  }
+
+  async close(): Promise<void> {
+    await this.db.close();
+  }
+}

@@ -1,0 +1,522 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Address } from "../../src/ids/address";
+import { MatrixUserId, RoomId } from "../../src/ids/matrix";
+import { newPartyId, newSessionId } from "../../src/ids/session";
+import { CallRecord, DmRoom, openStore, Store } from "../../src/store";
+import { loadMigrations, migrate, Migration, schemaVersion } from "../../src/store/migrate";
+import { SqlClient } from "../../src/store/sql";
+import { TestDatabase, TestEngine } from "./engines";
+
+const user = (id: string) => id as MatrixUserId;
+const room = (id: string) => id as RoomId;
+const unique = () => newPartyId().replace(/[^A-Za-z0-9]/g, "x");
+
+let clock = Date.now();
+
+export function makeCall(overrides: Partial<CallRecord> = {}): CallRecord {
+  const createdAt = ++clock; // distinct and increasing, beyond int4 range
+  const callId = newSessionId();
+  return {
+    callId,
+    direction: "inbound",
+    state: "ringing",
+    tokenHash: "ab".repeat(32),
+    callerAddress: "alf@employer.com" as Address,
+    calleeAddress: "alice@example.org" as Address,
+    matrixUserId: user("@alice:example.org"),
+    virtualUserId: user("@webcall_alf=40employer.com:example.org"),
+    roomId: room(`!${unique()}:example.org`),
+    bridgePartyId: newPartyId(),
+    matrixPartyId: null,
+    matrixVersion: "1",
+    offer: { type: "offer", sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n" },
+    answer: null,
+    lifetimeMs: 90_000,
+    createdAt,
+    expiresAt: createdAt + 90_000,
+    answeredAt: null,
+    endedAt: null,
+    notifyUrl: "https://node.example.net/webcall/notify",
+    notifyToken: "secret-token",
+    via: ["employer.com", "relay.example.net"],
+    setupFingerprint: "f".repeat(64),
+    setupResponse: { sessionId: callId, answer: null, nested: { list: [1, "two", { three: true }], empty: {} } },
+    replacedBy: null,
+    endReason: null,
+    ...overrides,
+  };
+}
+
+async function tableExists(db: SqlClient, name: string): Promise<boolean> {
+  const [row] = await db.query<{ exists: boolean }>("SELECT to_regclass($1) IS NOT NULL AS exists", [name]);
+  return row!.exists;
+}
+
+async function columnExists(db: SqlClient, table: string, column: string): Promise<boolean> {
+  const rows = await db.query(
+    "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
+    [table, column],
+  );
+  return rows.length > 0;
+}
+
+async function versionRows(db: SqlClient): Promise<number> {
+  const [row] = await db.query<{ n: number }>("SELECT count(*)::int AS n FROM schema_version");
+  return row!.n;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The Store contract, run against each engine. The whole file shares one
+ *  database (a PGlite start-up costs seconds), so every test uses fresh ids. */
+export function storeContract(engineFactory: () => TestEngine): void {
+  const engine = engineFactory();
+  const latest = loadMigrations().length;
+  let db: TestDatabase;
+  let store: Store;
+  const extraStores: Store[] = [];
+
+  beforeAll(async () => {
+    db = await engine.create();
+  });
+
+  afterAll(async () => {
+    await store?.close().catch(() => undefined);
+    for (const s of extraStores) await s.close().catch(() => undefined);
+    await db?.drop();
+    await engine.dispose();
+  });
+
+  describe("SqlClient", () => {
+    let raw: SqlClient;
+    beforeAll(async () => {
+      raw = await db.raw();
+      await raw.exec("CREATE TABLE sqlclient_probe (name text PRIMARY KEY)");
+    });
+    afterAll(async () => {
+      await raw.exec("DROP TABLE sqlclient_probe");
+      await raw.close();
+    });
+
+    test("a transaction that throws is rolled back, and the client still works", async () => {
+      await expect(raw.transaction(async (tx) => {
+        await tx.query("INSERT INTO sqlclient_probe (name) VALUES ($1)", ["rolled-back"]);
+        throw new Error("boom");
+      })).rejects.toThrow("boom");
+      expect(await raw.query("SELECT name FROM sqlclient_probe")).toEqual([]);
+      await raw.transaction((tx) => tx.query("INSERT INTO sqlclient_probe (name) VALUES ($1)", ["committed"]));
+      expect(await raw.query("SELECT name FROM sqlclient_probe")).toEqual([{ name: "committed" }]);
+      await raw.query("DELETE FROM sqlclient_probe");
+    });
+
+    test("a plain query issued while a transaction is open does not run inside it", async () => {
+      const order: string[] = [];
+      let opened!: () => void;
+      const isOpen = new Promise<void>((resolve) => { opened = resolve; });
+      const txDone = raw.transaction(async (tx) => {
+        await tx.query("INSERT INTO sqlclient_probe (name) VALUES ($1)", ["in-tx"]);
+        opened();
+        await sleep(30);
+        const seen = await tx.query<{ name: string }>("SELECT name FROM sqlclient_probe ORDER BY name");
+        // PGlite queues the plain query behind the transaction; PostgreSQL runs
+        // it on another connection, where it commits on its own.
+        if (engine.name === "pglite") expect(seen.map((r) => r.name)).toEqual(["in-tx"]);
+        throw new Error("roll back");
+      }).catch((err: unknown) => {
+        order.push("tx-ended");
+        return err;
+      });
+      await isOpen; // from here on we are outside the transaction's callback
+      const plain = raw.query("INSERT INTO sqlclient_probe (name) VALUES ($1)", ["plain"]).then(() => order.push("plain"));
+      expect(await txDone).toEqual(new Error("roll back"));
+      await plain;
+      // Rolling back the transaction did not take the plain insert with it.
+      expect((await raw.query<{ name: string }>("SELECT name FROM sqlclient_probe")).map((r) => r.name)).toEqual(["plain"]);
+      if (engine.name === "pglite") expect(order).toEqual(["tx-ended", "plain"]);
+      await raw.query("DELETE FROM sqlclient_probe");
+    });
+
+    if (engine.name === "pglite") {
+      test("a query on the outer client inside a transaction is refused instead of deadlocking", async () => {
+        await expect(raw.transaction(() => raw.query("SELECT 1"))).rejects.toThrow(/deadlock/);
+        expect(await raw.query("SELECT 1 AS one")).toEqual([{ one: 1 }]);
+      });
+    }
+  });
+
+  describe("migrations", () => {
+    let raw: SqlClient;
+    beforeAll(async () => {
+      raw = await db.raw();
+    });
+    afterAll(async () => {
+      await raw.close();
+    });
+
+    test("a failing first migration leaves neither its tables nor its version", async () => {
+      const bad: Migration[] = [{ version: 1, name: "bad", sql: "CREATE TABLE webcall_bad_one (x integer);\nSELECT 1/0;" }];
+      await expect(migrate(raw, bad)).rejects.toThrow(/division by zero/);
+      expect(await schemaVersion(raw)).toBe(0);
+      expect(await tableExists(raw, "webcall_bad_one")).toBe(false);
+    });
+
+    test("migrates an empty database to the latest version", async () => {
+      expect(await migrate(raw)).toBe(latest);
+      expect(await schemaVersion(raw)).toBe(latest);
+      for (const table of ["registered_virtual_users", "dm_rooms", "calls", "party_events", "party_events_seen", "appservice_transactions"]) {
+        expect(await tableExists(raw, table)).toBe(true);
+      }
+    });
+
+    test("a failing later migration leaves neither its changes nor its version", async () => {
+      const bad: Migration = {
+        version: latest + 1,
+        name: "bad",
+        sql: "CREATE TABLE webcall_bad_two (x integer);\nALTER TABLE calls ADD COLUMN bad integer;\nSELECT 1/0;",
+      };
+      await expect(migrate(raw, [...loadMigrations(), bad])).rejects.toThrow(/division by zero/);
+      expect(await schemaVersion(raw)).toBe(latest);
+      expect(await versionRows(raw)).toBe(latest);
+      expect(await tableExists(raw, "webcall_bad_two")).toBe(false);
+      expect(await columnExists(raw, "calls", "bad")).toBe(false);
+      expect(await columnExists(raw, "calls", "state")).toBe(true);
+    });
+
+    test("migrating again is a no-op", async () => {
+      expect(await migrate(raw)).toBe(latest);
+      expect(await versionRows(raw)).toBe(latest);
+    });
+
+    test("refuses a database whose schema is newer than the code", async () => {
+      await raw.query("INSERT INTO schema_version (version, name) VALUES ($1, $2)", [latest + 50, "future"]);
+      try {
+        await expect(migrate(raw)).rejects.toThrow(/newer than this bridge supports/);
+      } finally {
+        await raw.query("DELETE FROM schema_version WHERE version = $1", [latest + 50]);
+      }
+    });
+
+    test("migration files must be numbered NNN_name.sql without gaps", async () => {
+      const dir = await mkdtemp(path.join(os.tmpdir(), "webcall-migrations-"));
+      try {
+        await writeFile(path.join(dir, "001_a.sql"), "SELECT 1;");
+        await writeFile(path.join(dir, "README.md"), "ignored");
+        expect(loadMigrations(dir).map((m) => [m.version, m.name])).toEqual([[1, "a"]]);
+        await writeFile(path.join(dir, "003_c.sql"), "SELECT 1;");
+        expect(() => loadMigrations(dir)).toThrow(/numbered/);
+        await writeFile(path.join(dir, "2_b.sql"), "SELECT 1;");
+        expect(() => loadMigrations(dir)).toThrow(/NNN_name/);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+
+    if (engine.concurrentInstances) {
+      test("two instances starting at once on a fresh database apply each migration once", async () => {
+        const fresh = await engine.create();
+        const [a, b] = await Promise.all([fresh.raw(), fresh.raw()]);
+        try {
+          // 001 creates tables without IF NOT EXISTS: applying it twice would fail.
+          expect(await Promise.all([migrate(a), migrate(b), migrate(a), migrate(b)])).toEqual([latest, latest, latest, latest]);
+          expect(await versionRows(a)).toBe(latest);
+        } finally {
+          await a.close();
+          await b.close();
+          await fresh.drop();
+        }
+      });
+    }
+  });
+
+  describe("Store", () => {
+    beforeAll(async () => {
+      store = await openStore(db.options);
+    });
+
+    test("registered virtual users", async () => {
+      const id = user(`@webcall_${unique()}:example.org`);
+      expect(await store.isRegistered(id)).toBe(false);
+      await store.markRegistered(id);
+      await store.markRegistered(id); // idempotent
+      expect(await store.isRegistered(id)).toBe(true);
+    });
+
+    describe("DM rooms", () => {
+      const pair = () => ({ matrixUserId: user(`@u${unique()}:example.org`), virtualUserId: user(`@webcall_${unique()}:example.org`) });
+
+      test("put, look up by pair and by room id, set joined, delete", async () => {
+        const dm: DmRoom = { ...pair(), roomId: room(`!${unique()}:example.org`), matrixUserJoined: false };
+        expect(await store.getDmRoom(dm.matrixUserId, dm.virtualUserId)).toBeUndefined();
+        expect(await store.getDmRoomById(dm.roomId)).toBeUndefined();
+        await store.putDmRoom(dm);
+        expect(await store.getDmRoom(dm.matrixUserId, dm.virtualUserId)).toEqual(dm);
+        expect(await store.getDmRoomById(dm.roomId)).toEqual(dm);
+        await store.setMatrixUserJoined(dm.roomId, true);
+        expect(await store.getDmRoomById(dm.roomId)).toEqual({ ...dm, matrixUserJoined: true });
+        await store.setMatrixUserJoined(dm.roomId, false);
+        expect((await store.getDmRoom(dm.matrixUserId, dm.virtualUserId))?.matrixUserJoined).toBe(false);
+        await store.deleteDmRoom(dm.roomId);
+        expect(await store.getDmRoom(dm.matrixUserId, dm.virtualUserId)).toBeUndefined();
+        expect(await store.getDmRoomById(dm.roomId)).toBeUndefined();
+        await store.setMatrixUserJoined(dm.roomId, true); // unknown room: no error
+        await store.deleteDmRoom(dm.roomId);
+      });
+
+      test("put replaces the pair's previous room", async () => {
+        const p = pair();
+        const first: DmRoom = { ...p, roomId: room(`!${unique()}:example.org`), matrixUserJoined: true };
+        const second: DmRoom = { ...p, roomId: room(`!${unique()}:example.org`), matrixUserJoined: false };
+        await store.putDmRoom(first);
+        await store.putDmRoom(second);
+        expect(await store.getDmRoom(p.matrixUserId, p.virtualUserId)).toEqual(second);
+        expect(await store.getDmRoomById(first.roomId)).toBeUndefined();
+        expect(await store.getDmRoomById(second.roomId)).toEqual(second);
+        await store.putDmRoom(second); // same again: no error
+        expect(await store.getDmRoomById(second.roomId)).toEqual(second);
+      });
+
+      test("the same Matrix user has separate rooms per virtual user", async () => {
+        const matrixUserId = user(`@u${unique()}:example.org`);
+        const a: DmRoom = { matrixUserId, virtualUserId: user(`@webcall_a${unique()}:example.org`), roomId: room(`!${unique()}:x`), matrixUserJoined: true };
+        const b: DmRoom = { matrixUserId, virtualUserId: user(`@webcall_b${unique()}:example.org`), roomId: room(`!${unique()}:x`), matrixUserJoined: false };
+        await store.putDmRoom(a);
+        await store.putDmRoom(b);
+        expect(await store.getDmRoom(matrixUserId, a.virtualUserId)).toEqual(a);
+        expect(await store.getDmRoom(matrixUserId, b.virtualUserId)).toEqual(b);
+      });
+    });
+
+    describe("calls", () => {
+      test("insertCall then getCall round-trips every field", async () => {
+        const call = makeCall({
+          direction: "outbound",
+          state: "connected",
+          matrixPartyId: "DEVICEPARTY",
+          matrixVersion: "0",
+          answer: { type: "answer", sdp: "v=0\r\na=setup:active\r\n" },
+          answeredAt: clock + 5,
+          endedAt: clock + 6,
+          replacedBy: newSessionId(),
+          endReason: "user_hangup",
+          via: [],
+        });
+        expect(await store.insertCall(call)).toEqual({ inserted: true });
+        expect(await store.getCall(call.callId)).toEqual(call);
+      });
+
+      test("insertCall round-trips nulls", async () => {
+        const call = makeCall({
+          callerAddress: null, roomId: null, notifyUrl: null, notifyToken: null,
+          setupFingerprint: null, setupResponse: null, state: "preparing",
+        });
+        await store.insertCall(call);
+        expect(await store.getCall(call.callId)).toEqual(call);
+      });
+
+      test("getCall of an unknown call is undefined", async () => {
+        expect(await store.getCall(newSessionId())).toBeUndefined();
+      });
+
+      test("insertCall of an existing callId returns the existing record unchanged", async () => {
+        const call = makeCall();
+        await store.insertCall(call);
+        const retry = { ...call, tokenHash: "cd".repeat(32), state: "preparing" as const, via: ["other.example"] };
+        expect(await store.insertCall(retry)).toEqual({ inserted: false, existing: call });
+        expect(await store.getCall(call.callId)).toEqual(call);
+      });
+
+      test("concurrent inserts of one callId: exactly one inserts, the rest see it", async () => {
+        const call = makeCall();
+        const results = await Promise.all(Array.from({ length: 8 }, () => store.insertCall(call)));
+        expect(results.filter((r) => r.inserted)).toHaveLength(1);
+        for (const r of results) if (!r.inserted) expect(r.existing).toEqual(call);
+      });
+
+      test("transitionCall applies the patch from an allowed state and returns the new record", async () => {
+        const call = makeCall({ state: "ringing" });
+        await store.insertCall(call);
+        const patch = {
+          state: "connected" as const,
+          answer: { type: "answer" as const, sdp: "v=0\r\n" },
+          answeredAt: clock + 1,
+          matrixPartyId: "PARTY",
+          setupResponse: null,
+          via: ["x.example"],
+        };
+        const updated = await store.transitionCall(call.callId, ["preparing", "ringing"], patch);
+        expect(updated).toEqual({ ...call, ...patch });
+        expect(await store.getCall(call.callId)).toEqual(updated);
+      });
+
+      test("transitionCall from a wrong state returns undefined and changes nothing", async () => {
+        const call = makeCall({ state: "ended", endReason: "invite_timeout", endedAt: clock });
+        await store.insertCall(call);
+        expect(await store.transitionCall(call.callId, ["ringing", "connected"], { state: "connected" })).toBeUndefined();
+        expect(await store.transitionCall(call.callId, [], { state: "connected" })).toBeUndefined();
+        expect(await store.getCall(call.callId)).toEqual(call);
+        expect(await store.transitionCall(newSessionId(), ["ringing"], { state: "ended" })).toBeUndefined();
+      });
+
+      test("transitionCall ignores undefined patch fields and accepts an empty patch", async () => {
+        const call = makeCall();
+        await store.insertCall(call);
+        expect(await store.transitionCall(call.callId, ["ringing"], {})).toEqual(call);
+        expect(await store.transitionCall(call.callId, ["ringing"], { roomId: undefined, endReason: "x" })).toEqual({ ...call, endReason: "x" });
+      });
+
+      test("concurrent transitions: exactly one wins", async () => {
+        const call = makeCall({ state: "ringing" });
+        await store.insertCall(call);
+        const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+          store.transitionCall(call.callId, ["ringing"], { state: "connected", matrixPartyId: `device${i}` })));
+        const winners = results.filter((r): r is CallRecord => r !== undefined);
+        expect(winners).toHaveLength(1);
+        expect(await store.getCall(call.callId)).toEqual(winners[0]);
+      });
+
+      test("liveCalls and liveCallsInRoom exclude ended and replaced calls; a room's are oldest first", async () => {
+        const roomId = room(`!${unique()}:example.org`);
+        const preparing = makeCall({ roomId, state: "preparing" });
+        const awaiting = makeCall({ roomId, state: "awaiting_join" });
+        const ended = makeCall({ roomId, state: "ended" });
+        const replaced = makeCall({ roomId, state: "replaced", replacedBy: preparing.callId });
+        const connected = makeCall({ roomId, state: "connected" });
+        const ringing = makeCall({ roomId, state: "ringing" });
+        const elsewhere = makeCall({ state: "ringing" });
+        // Insert out of age order: the order must come from createdAt.
+        for (const c of [ringing, ended, connected, replaced, awaiting, preparing, elsewhere]) await store.insertCall(c);
+
+        const inRoom = await store.liveCallsInRoom(roomId);
+        expect(inRoom.map((c) => c.callId)).toEqual([preparing, awaiting, connected, ringing].map((c) => c.callId));
+        expect(inRoom[0]).toEqual(preparing);
+
+        const live = new Set((await store.liveCalls()).map((c) => c.callId));
+        for (const c of [preparing, awaiting, connected, ringing, elsewhere]) expect(live.has(c.callId)).toBe(true);
+        for (const c of [ended, replaced]) expect(live.has(c.callId)).toBe(false);
+
+        await store.transitionCall(ringing.callId, ["ringing"], { state: "replaced", replacedBy: awaiting.callId });
+        await store.transitionCall(connected.callId, ["connected"], { state: "ended", endReason: "user_hangup" });
+        expect((await store.liveCallsInRoom(roomId)).map((c) => c.callId)).toEqual([preparing.callId, awaiting.callId]);
+        expect(await store.liveCallsInRoom(room("!empty:example.org"))).toEqual([]);
+      });
+    });
+
+    describe("party events", () => {
+      test("appendPartyEvent numbers per call from 1; partyEventsSince returns the later ones in order", async () => {
+        const a = newSessionId();
+        const b = newSessionId();
+        const events = [{ type: "answer", sdp: "v=0\r\n" }, { type: "candidates", list: [{ c: 1 }, { c: 2 }] }, { type: "hangup", reason: null }];
+        expect(await store.appendPartyEvent(a, events[0]!)).toBe(1);
+        expect(await store.appendPartyEvent(b, { type: "other" })).toBe(1);
+        expect(await store.appendPartyEvent(a, events[1]!)).toBe(2);
+        expect(await store.appendPartyEvent(a, events[2]!)).toBe(3);
+        expect(await store.partyEventsSince(a, 0)).toEqual(events.map((event, i) => ({ seq: i + 1, event })));
+        expect(await store.partyEventsSince(a, 2)).toEqual([{ seq: 3, event: events[2] }]);
+        expect(await store.partyEventsSince(a, 3)).toEqual([]);
+        expect(await store.partyEventsSince(b, 0)).toEqual([{ seq: 1, event: { type: "other" } }]);
+        expect(await store.partyEventsSince(newSessionId(), 0)).toEqual([]);
+      });
+
+      test("concurrent appends get distinct consecutive numbers", async () => {
+        const callId = newSessionId();
+        const n = 25;
+        const seqs = await Promise.all(Array.from({ length: n }, (_, i) => store.appendPartyEvent(callId, { i })));
+        expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        const queued = await store.partyEventsSince(callId, 0);
+        expect(queued.map((q) => q.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+        for (const q of queued) expect(seqs[(q.event as { i: number }).i]).toBe(q.seq);
+      });
+
+      test("markPartyEventSeen tells new from seen, per call", async () => {
+        const a = newSessionId();
+        const b = newSessionId();
+        expect(await store.markPartyEventSeen(a, "ev1")).toBe(true);
+        expect(await store.markPartyEventSeen(a, "ev1")).toBe(false);
+        expect(await store.markPartyEventSeen(a, "ev2")).toBe(true);
+        expect(await store.markPartyEventSeen(b, "ev1")).toBe(true);
+        const raced = await Promise.all(Array.from({ length: 6 }, () => store.markPartyEventSeen(a, "ev3")));
+        expect(raced.filter(Boolean)).toHaveLength(1);
+      });
+    });
+
+    test("appservice transactions: markTransactionDone dedupes, isTransactionDone reports", async () => {
+      const txn = `txn-${unique()}`;
+      expect(await store.isTransactionDone(txn)).toBe(false);
+      expect(await store.markTransactionDone(txn)).toBe(true);
+      expect(await store.isTransactionDone(txn)).toBe(true);
+      expect(await store.markTransactionDone(txn)).toBe(false);
+      const other = `txn-${unique()}`;
+      const raced = await Promise.all(Array.from({ length: 6 }, () => store.markTransactionDone(other)));
+      expect(raced.filter(Boolean)).toHaveLength(1);
+    });
+
+    if (engine.concurrentInstances) {
+      describe("two bridge instances on one database", () => {
+        let second: Store;
+        beforeAll(async () => {
+          second = await openStore(db.options);
+          extraStores.push(second);
+        });
+
+        test("only one instance wins a transition", async () => {
+          const call = makeCall();
+          await store.insertCall(call);
+          const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+            (i % 2 ? store : second).transitionCall(call.callId, ["ringing"], { state: "ended", endReason: `r${i}` })));
+          expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+        });
+
+        test("appends from both instances get distinct consecutive numbers", async () => {
+          const callId = newSessionId();
+          const seqs = await Promise.all(Array.from({ length: 30 }, (_, i) => (i % 2 ? store : second).appendPartyEvent(callId, { i })));
+          expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+        });
+
+        test("inserts of one callId from both instances: one wins", async () => {
+          const call = makeCall();
+          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : second).insertCall(call)));
+          expect(results.filter((r) => r.inserted)).toHaveLength(1);
+        });
+      });
+    }
+
+    test("everything persists across close and reopen, and reopening leaves the schema version alone", async () => {
+      const call = makeCall();
+      const dm: DmRoom = { matrixUserId: user(`@p${unique()}:example.org`), virtualUserId: user(`@webcall_${unique()}:x`), roomId: room(`!${unique()}:x`), matrixUserJoined: true };
+      const virtual = user(`@webcall_${unique()}:example.org`);
+      const txn = `txn-${unique()}`;
+      await store.insertCall(call);
+      await store.putDmRoom(dm);
+      await store.markRegistered(virtual);
+      await store.markTransactionDone(txn);
+      await store.markPartyEventSeen(call.callId, "seen");
+      await store.appendPartyEvent(call.callId, { n: 1 });
+      await store.appendPartyEvent(call.callId, { n: 2 });
+      for (const s of extraStores.splice(0)) await s.close();
+      await store.close();
+
+      store = await openStore(db.options);
+      expect(await store.getCall(call.callId)).toEqual(call);
+      expect((await store.liveCalls()).some((c) => c.callId === call.callId)).toBe(true);
+      expect(await store.getDmRoomById(dm.roomId)).toEqual(dm);
+      expect(await store.isRegistered(virtual)).toBe(true);
+      expect(await store.isTransactionDone(txn)).toBe(true);
+      expect(await store.markPartyEventSeen(call.callId, "seen")).toBe(false);
+      expect(await store.appendPartyEvent(call.callId, { n: 3 })).toBe(3);
+      expect((await store.partyEventsSince(call.callId, 0)).map((q) => q.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      await store.close();
+
+      const raw = await db.raw();
+      try {
+        expect(await schemaVersion(raw)).toBe(latest);
+        expect(await versionRows(raw)).toBe(latest);
+      } finally {
+        await raw.close();
+      }
+      store = await openStore(db.options); // for afterAll's close
+    });
+  });
+}
+

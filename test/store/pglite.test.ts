@@ -1,0 +1,4 @@
+import { storeContract } from "./contract";
+import { pgliteEngine } from "./engines";
+
+describe("store on PGlite", () => storeContract(pgliteEngine));
