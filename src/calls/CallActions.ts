@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import { logger } from "../log";
+
+import { SessionId } from "../ids/session";
+import * as ev from "../matrix/callEvents";
+import { CallRecord, CallState, LIVE_STATES } from "../store/Store";
+import { HangupReason, IceCandidate } from "../webcall/protocol";
+import { CallDeps, pairKey } from "./CallDeps";
+import { CandidateBatcher } from "./CandidateBatcher";
+import { KeyedMutex } from "./KeyedMutex";
+import * as notices from "./notices";
+
+const log = logger("calls");
+
+/** How a call ends: what each side is told and what the DM notice says. */
+export interface Ending {
+  reason: string;
+  /** The event the virtual user sends to the Matrix user, if any. */
+  matrix?: { hangup: ev.MatrixHangupReason } | { reject: true };
+  /** The hangup reason the WebCall party is sent, if any. */
+  party?: HangupReason;
+  notice?: "missed" | "declined" | "ended";
+  /** Set when the call lost glare to another. */
+  replacedBy?: SessionId;
+}
+
+const NOT_ANSWERED: readonly CallState[] = ["preparing", "awaiting_join", "ringing"];
+
+/**
+ * The operations every path of a call shares: ringing the Matrix user,
+ * moving candidates, lifetime timers and ending a call. Every operation on a
+ * call runs under the mutex of its (Matrix user, virtual user) pair.
+ */
+export class CallActions {
+  readonly mutex = new KeyedMutex();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Candidates from the WebCall party that arrived before the invite went out. */
+  private readonly earlyPartyCandidates = new Map<string, IceCandidate[]>();
+  /** Candidates from each ringing device, until one answer is selected. */
+  private readonly deviceCandidates = new Map<string, Map<string, IceCandidate[]>>();
+  private readonly toMatrix: CandidateBatcher;
+  private readonly toParty: CandidateBatcher;
+  private readonly callsById = new Map<string, CallRecord>();
+
+  constructor(private readonly deps: CallDeps) {
+    this.toMatrix = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToMatrix(id, c));
+    this.toParty = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToParty(id, c));
+  }
+
+  /** Runs `task` under the call's pair mutex with the call's current record. */
+  withCall<T>(call: Pick<CallRecord, "callId" | "matrixUserId" | "virtualUserId">, task: (current: CallRecord) => Promise<T>): Promise<T | undefined> {
+    return this.mutex.run(pairKey(call.matrixUserId, call.virtualUserId), async () => {
+      const current = await this.deps.store.getCall(call.callId);
+      return current ? task(current) : undefined;
+    });
+  }
+
+  /** The Matrix user's view of the WebCall party. */
+  partyLabel(call: CallRecord): string {
+    return (call.direction === "inbound" ? call.callerAddress : call.calleeAddress) ?? "An anonymous caller";
+  }
+
+  // ---- ringing the Matrix user (inbound calls) ----
+
+  /** preparing → ringing, or → awaiting_join on first contact. */
+  async ring(call: CallRecord): Promise<void> {
+    const { deps } = this;
+    if (this.expired(call)) return this.expire(call);
+    await deps.registry.ensure(call.virtualUserId, displayNameFor(call.callerAddress));
+    let { room, created } = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
+    if (!created && !room.matrixUserJoined) room = await deps.rooms.reinvite(room);
+    if (call.roomId !== room.roomId || (!room.matrixUserJoined && call.state === "preparing")) {
+      const next = await deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], {
+        roomId: room.roomId, state: room.matrixUserJoined ? call.state : "awaiting_join",
+      });
+      if (!next) return;
+      call = next;
+    }
+    if (!room.matrixUserJoined) {
+      const secondsLeft = Math.max(1, Math.round((call.expiresAt - deps.now()) / 1000));
+      await this.notice(call, notices.firstContactNotice(this.partyLabel(call), secondsLeft));
+      return;
+    }
+    await this.invite(call);
+  }
+
+  /** Sends the m.call.invite; a stable txn id makes a resend after a crash a no-op. */
+  async invite(call: CallRecord): Promise<void> {
+    const remaining = call.expiresAt - this.deps.now();
+    if (remaining <= 0 || !call.roomId) return this.expire(call);
+    await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE,
+      ev.inviteContent(call.callId, call.bridgePartyId, call.offer, remaining, call.matrixUserId), `invite.${call.callId}`);
+    const ringing = await this.deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], { state: "ringing" });
+    if (!ringing) return;
+    this.remember(ringing);
+    const early = this.earlyPartyCandidates.get(call.callId);
+    this.earlyPartyCandidates.delete(call.callId);
+    if (early?.length) this.toMatrix.add(call.callId, early);
+  }
+
+  // ---- candidates ----
+
+  /** Candidates from the WebCall party toward the Matrix user. */
+  partyCandidates(call: CallRecord, candidates: IceCandidate[]): void {
+    if (call.direction === "inbound" && (call.state === "preparing" || call.state === "awaiting_join")) {
+      const early = this.earlyPartyCandidates.get(call.callId) ?? [];
+      early.push(...candidates);
+      this.earlyPartyCandidates.set(call.callId, early);
+      return;
+    }
+    this.remember(call);
+    this.toMatrix.add(call.callId, candidates);
+  }
+
+  /** Candidates from one of the Matrix user's devices toward the WebCall party. */
+  deviceCandidatesIn(call: CallRecord, partyId: string | null, candidates: IceCandidate[]): void {
+    const selected = call.direction === "outbound" || call.state === "connected";
+    if (selected) {
+      if (call.direction === "inbound" && call.matrixPartyId !== null && partyId !== call.matrixPartyId) return;
+      this.remember(call);
+      this.toParty.add(call.callId, candidates);
+      return;
+    }
+    const byDevice = this.deviceCandidates.get(call.callId) ?? new Map<string, IceCandidate[]>();
+    const list = byDevice.get(partyId ?? "") ?? [];
+    list.push(...candidates);
+    byDevice.set(partyId ?? "", list);
+    this.deviceCandidates.set(call.callId, byDevice);
+  }
+
+  /** After an answer is selected: pass on that device's held candidates, drop the others'. */
+  releaseDeviceCandidates(call: CallRecord): void {
+    const held = this.deviceCandidates.get(call.callId)?.get(call.matrixPartyId ?? "");
+    this.deviceCandidates.delete(call.callId);
+    if (held?.length) {
+      this.remember(call);
+      this.toParty.add(call.callId, held);
+    }
+  }
+
+  private flushToMatrix(callId: string, candidates: IceCandidate[]): void {
+    const call = this.callsById.get(callId);
+    if (!call?.roomId) return;
+    this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_CANDIDATES,
+      ev.candidatesContent(call.callId, call.bridgePartyId, candidates))
+      .catch((err: Error) => log.warn("could not send candidates", { callId, error: err.message }));
+  }
+
+  private flushToParty(callId: string, candidates: IceCandidate[]): void {
+    const call = this.callsById.get(callId);
+    if (!call) return;
+    this.deps.party.send(call, { type: "candidates", candidates })
+      .catch((err: Error) => log.warn("could not queue candidates", { callId, error: err.message }));
+  }
+
+  // ---- lifetime ----
+
+  /** Arms the lifetime timer of a call that has not been answered yet. */
+  schedule(call: CallRecord): void {
+    if (!NOT_ANSWERED.includes(call.state) || this.timers.has(call.callId)) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(call.callId);
+      this.withCall(call, (current) => this.expire(current))
+        .catch((err: Error) => log.error("lifetime expiry failed", { callId: call.callId, error: err.message }));
+    }, Math.max(0, call.expiresAt - this.deps.now()));
+    timer.unref();
+    this.timers.set(call.callId, timer);
+  }
+
+  /** The call was answered: it no longer times out. */
+  answered(call: CallRecord): void {
+    clearTimeout(this.timers.get(call.callId));
+    this.timers.delete(call.callId);
+    this.remember(call);
+  }
+
+  expired(call: CallRecord): boolean {
+    return this.deps.now() >= call.expiresAt;
+  }
+
+  /** The lifetime passed with no answer. */
+  async expire(call: CallRecord): Promise<void> {
+    if (!NOT_ANSWERED.includes(call.state)) return;
+    if (call.direction === "inbound") {
+      await this.end(call, {
+        reason: "invite_timeout",
+        matrix: call.state === "ringing" ? { hangup: "invite_timeout" } : undefined,
+        party: "could_not_attend",
+        notice: "missed",
+      });
+    } else {
+      // The Matrix user's own client ends its unanswered call at the lifetime.
+      await this.end(call, { reason: "invite_timeout", party: "invite_timeout" });
+    }
+  }
+
+  // ---- ending ----
+
+  /** Ends a live call once: the state change is conditional, so a second
+   *  ending (another device, a retried transaction) finds it already over. */
+  async end(call: CallRecord, ending: Ending): Promise<void> {
+    const ended = await this.deps.store.transitionCall(call.callId, LIVE_STATES, {
+      state: ending.replacedBy ? "replaced" : "ended",
+      endReason: ending.reason,
+      endedAt: this.deps.now(),
+      replacedBy: ending.replacedBy ?? null,
+    });
+    if (!ended) return;
+    this.forget(call.callId);
+    const { homeserver, party } = this.deps;
+    if (ending.matrix && call.roomId) {
+      const content = "reject" in ending.matrix && call.matrixVersion === "1"
+        ? ev.rejectContent(call.callId, call.bridgePartyId)
+        : ev.hangupContent(call.callId, call.bridgePartyId, "hangup" in ending.matrix ? ending.matrix.hangup : "user_hangup");
+      const type = "reject" in ending.matrix && call.matrixVersion === "1" ? ev.CALL_REJECT : ev.CALL_HANGUP;
+      await homeserver.sendEvent(call.virtualUserId, call.roomId, type, content, `end.${call.callId}`)
+        .catch((err: Error) => log.warn("could not send the Matrix side's ending", { callId: call.callId, error: err.message }));
+    }
+    if (ending.party && call.tokenHash) await party.send(ended, { type: "hangup", reason: ending.party });
+    else party.wake(call.callId);
+    if (ending.notice && call.roomId) {
+      const who = this.partyLabel(call);
+      const text = ending.notice === "missed" ? notices.missedNotice(who)
+        : ending.notice === "declined" ? notices.declinedNotice(who)
+          : notices.endedNotice(who, (ended.endedAt ?? 0) - (call.answeredAt ?? ended.endedAt ?? 0));
+      await this.notice(call, text).catch((err: Error) => log.warn("could not send notice", { callId: call.callId, error: err.message }));
+    }
+    log.info("call ended", { callId: call.callId, direction: call.direction, reason: ending.reason });
+  }
+
+  async notice(call: CallRecord, text: string): Promise<void> {
+    if (!call.roomId) return;
+    await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, "m.room.message", { msgtype: "m.notice", body: text });
+  }
+
+  /** Keeps the latest record of a live call for the candidate batchers. */
+  remember(call: CallRecord): void {
+    this.callsById.set(call.callId, call);
+  }
+
+  private forget(callId: string): void {
+    clearTimeout(this.timers.get(callId));
+    this.timers.delete(callId);
+    this.toMatrix.drop(callId);
+    this.toParty.drop(callId);
+    this.earlyPartyCandidates.delete(callId);
+    this.deviceCandidates.delete(callId);
+    this.callsById.delete(callId);
+  }
+
+  close(): void {
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.toMatrix.close();
+    this.toParty.close();
+  }
+}
+
+export function displayNameFor(address: string | null): string {
+  return address ?? "Anonymous caller";
+}
+
+export function hashToken(token: string): string {
+  return createHash("sha256").update(token).digest("hex");
+}
+

@@ -1,0 +1,82 @@
+import { logger } from "../log";
+import { PushedEvent } from "../matrix/AppserviceListener";
+import { SessionEvent, SetupRequest, SetupResponse } from "../webcall/protocol";
+import { RequestContext, WebCallNode } from "../webcall/WebCallNode";
+import { CallActions } from "./CallActions";
+import { CallDeps } from "./CallDeps";
+import { FromMatrix } from "./FromMatrix";
+import { FromParty } from "./FromParty";
+import { InboundSetup } from "./InboundSetup";
+
+const log = logger("call-core");
+
+/**
+ * The call core: one session state machine between the WebCall side
+ * (WebCallNode, called by the HTTP listener) and the Matrix side (events the
+ * homeserver pushes). State lives in the store; this object only holds
+ * timers, candidate batches and per-call ordering.
+ */
+export class CallCore implements WebCallNode {
+  private readonly actions: CallActions;
+  private readonly inbound: InboundSetup;
+  private readonly fromMatrix: FromMatrix;
+  private readonly fromParty: FromParty;
+
+  constructor(private readonly deps: CallDeps) {
+    this.actions = new CallActions(deps);
+    this.inbound = new InboundSetup(deps, this.actions);
+    this.fromMatrix = new FromMatrix(deps, this.actions);
+    this.fromParty = new FromParty(deps, this.actions);
+  }
+
+  /** After a restart: re-arm lifetimes, ring what was still being prepared,
+   *  end what expired while the bridge was down. */
+  async resume(): Promise<void> {
+    const live = await this.deps.store.liveCalls();
+    for (const call of live) {
+      this.actions.remember(call);
+      if (this.actions.expired(call)) {
+        await this.actions.withCall(call, (current) => this.actions.expire(current));
+      } else {
+        this.actions.schedule(call);
+        if (call.direction === "inbound" && call.state === "preparing") {
+          void this.actions.withCall(call, (current) => current.state === "preparing" ? this.actions.ring(current) : Promise.resolve())
+            .catch((err: Error) => log.warn("could not resume ringing", { callId: call.callId, error: err.message }));
+        }
+      }
+    }
+    if (live.length) log.info("resumed live calls", { count: live.length });
+  }
+
+  setup(request: SetupRequest, _ctx: RequestContext): Promise<SetupResponse> {
+    return this.inbound.setup(request);
+  }
+
+  deliver(sessionId: string, token: string, events: SessionEvent[], _ctx: RequestContext): Promise<void> {
+    return this.fromParty.deliver(sessionId, token, events);
+  }
+
+  async eventsSince(sessionId: string, token: string, since: number): Promise<{ events: SessionEvent[]; next: number; over: boolean }> {
+    const call = await this.fromParty.authorise(sessionId, token);
+    const queued = await this.deps.store.partyEventsSince(call.callId, since);
+    const over = call.state === "ended" || call.state === "replaced";
+    return {
+      events: queued.map((q) => q.event as unknown as SessionEvent),
+      next: queued.length ? queued[queued.length - 1]!.seq : since,
+      over,
+    };
+  }
+
+  subscribe(sessionId: string, wake: () => void): () => void {
+    return this.deps.party.subscribe(sessionId, wake);
+  }
+
+  onMatrixEvent(event: PushedEvent, receivedAt: number): Promise<void> {
+    return this.fromMatrix.onEvent(event, receivedAt);
+  }
+
+  /** Waits for queued per-call work, then stops timers. */
+  async stop(): Promise<void> {
+    this.actions.close();
+  }
+}

@@ -1,0 +1,96 @@
+import { timingSafeEqual } from "node:crypto";
+import { BridgeError } from "../errors";
+import * as ev from "../matrix/callEvents";
+import { CallRecord } from "../store/Store";
+import { SessionEvent } from "../webcall/protocol";
+import { CallActions, hashToken } from "./CallActions";
+import { CallDeps } from "./CallDeps";
+
+/**
+ * Session events from the WebCall party: its candidates, its answer (when it
+ * is the one being called, or answers the Matrix user's offer after glare),
+ * renegotiation and hangup. Each event id is applied once.
+ */
+export class FromParty {
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
+
+  /** The call the token opens, or the protocol's 404/401. */
+  async authorise(sessionId: string, token: string): Promise<CallRecord> {
+    const call = await this.deps.store.getCall(sessionId as CallRecord["callId"]);
+    if (!call) throw new BridgeError(404, "WEBCALL_UNKNOWN_SESSION", "No such session");
+    if (!call.tokenHash || !sameHash(call.tokenHash, hashToken(token))) {
+      throw new BridgeError(401, "WEBCALL_BAD_TOKEN", "The token does not open this session");
+    }
+    return call;
+  }
+
+  async deliver(sessionId: string, token: string, events: SessionEvent[]): Promise<void> {
+    const found = await this.authorise(sessionId, token);
+    const bad = events.find((e) => e.type === "replace" || (e.type === "answer" && found.direction === "inbound"));
+    if (bad) {
+      throw new BridgeError(400, "WEBCALL_BAD_EVENT", bad.type === "replace"
+        ? "replace is sent by the called side, not the caller"
+        : "the caller cannot answer its own call");
+    }
+    await this.actions.withCall(found, async (call) => {
+      if (call.state === "ended" || call.state === "replaced") {
+        throw new BridgeError(410, "WEBCALL_SESSION_OVER", "This session is over");
+      }
+      for (const event of events) {
+        if (!(await this.deps.store.markPartyEventSeen(call.callId, event.id))) continue;
+        call = (await this.apply(call, event)) ?? call;
+        if (call.state === "ended") return;
+      }
+    });
+  }
+
+  private async apply(call: CallRecord, event: SessionEvent): Promise<CallRecord | undefined> {
+    const { deps, actions } = this;
+    switch (event.type) {
+      case "candidates":
+        actions.partyCandidates(call, event.candidates);
+        return call;
+      case "answer": {
+        if (call.state !== "ringing") return call;
+        await deps.homeserver.sendEvent(call.virtualUserId, call.roomId!, ev.CALL_ANSWER,
+          ev.answerContent(call.callId, call.bridgePartyId, event.answer), `answer.${call.callId}`);
+        const connected = await deps.store.transitionCall(call.callId, ["ringing"], {
+          state: "connected", answer: event.answer, answeredAt: deps.now(),
+        });
+        if (connected) actions.answered(connected);
+        return connected;
+      }
+      case "negotiate": {
+        if (call.state !== "connected" || call.matrixVersion !== "1" || !call.roomId) return call;
+        await deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_NEGOTIATE,
+          ev.negotiateContent(call.callId, call.bridgePartyId, event.description, deps.calls.defaultLifetimeMs));
+        return call;
+      }
+      case "hangup": {
+        const connected = call.state === "connected";
+        const inviteOut = call.state === "ringing" || connected;
+        if (call.direction === "inbound") {
+          await actions.end(call, {
+            reason: "party_hangup",
+            matrix: inviteOut ? { hangup: "user_hangup" } : undefined,
+            notice: connected ? "ended" : "missed",
+          });
+        } else {
+          // The called party declines a ringing call, or hangs up a connected one.
+          await actions.end(call, {
+            reason: "party_hangup",
+            matrix: connected ? { hangup: "user_hangup" } : { reject: true },
+            notice: connected ? "ended" : undefined,
+          });
+        }
+        return { ...call, state: "ended" };
+      }
+      default:
+        return call;
+    }
+  }
+}
+
+function sameHash(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}

@@ -1,0 +1,26 @@
+/** The short notices a call leaves in its DM, as other call bridges do. */
+
+export function firstContactNotice(caller: string, secondsLeft: number): string {
+  return `${caller} is calling you over WebCall. Join this room to answer: the call rings for another ${secondsLeft} s.`;
+}
+
+export function missedNotice(caller: string): string {
+  return `Missed call from ${caller}.`;
+}
+
+export function declinedNotice(caller: string): string {
+  return `Declined call from ${caller}.`;
+}
+
+export function endedNotice(party: string, durationMs: number): string {
+  return `Call with ${party} ended after ${formatDuration(durationMs)}.`;
+}
+
+/** 3m 12s, 45s, 1h 2m 5s */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600), m = Math.floor((total % 3600) / 60), s = total % 60;
+  if (h) return `${h}h ${m}m ${s}s`;
+  if (m) return `${m}m ${s}s`;
+  return `${s}s`;
+}

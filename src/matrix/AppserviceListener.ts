@@ -1,0 +1,125 @@
+import express from "express";
+import http from "node:http";
+import { timingSafeEqual } from "node:crypto";
+import { logger } from "../log";
+import { Store } from "../store/Store";
+
+const log = logger("appservice");
+
+/** A room event as the homeserver pushes it. Only the fields the bridge reads
+ *  are typed; everything else is checked where it is used. */
+export interface PushedEvent {
+  type: string;
+  event_id: string;
+  room_id: string;
+  sender: string;
+  state_key?: string;
+  origin_server_ts?: number;
+  content: Record<string, unknown>;
+  unsigned?: { age?: number };
+}
+
+export interface AppserviceListenerOptions {
+  hsToken: string;
+  bind: string;
+  port: number;
+  maxBodyBytes: number;
+  onEvent: (event: PushedEvent, receivedAt: number) => Promise<void>;
+}
+
+/**
+ * The appservice API the homeserver pushes to. Unlike the bridge library's
+ * AppService, a transaction is acknowledged only after all its events were
+ * handled (so a crash mid-transaction makes the homeserver retry it), and its
+ * id is remembered in the store (so a retry after a restart is not replayed).
+ */
+export class AppserviceListener {
+  private server?: http.Server;
+  readonly app = express();
+
+  constructor(private readonly options: AppserviceListenerOptions, private readonly store: Store) {
+    const app = this.app;
+    app.disable("x-powered-by");
+    app.use(express.json({ limit: options.maxBodyBytes }));
+    app.use((req, res, next) => this.authorise(req, res, next));
+    const transactions = (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      this.onTransaction(String(req.params.txnId), req.body).then(() => res.json({}), next);
+    };
+    app.put("/_matrix/app/v1/transactions/:txnId", transactions);
+    app.put("/transactions/:txnId", transactions);
+    app.post("/_matrix/app/v1/ping", (_req, res) => { res.json({}); });
+    // The bridge creates its virtual users itself; it never provisions on query.
+    app.get(["/_matrix/app/v1/users/:userId", "/users/:userId"], (_req, res) => { notFound(res); });
+    app.get(["/_matrix/app/v1/rooms/:alias", "/rooms/:alias"], (_req, res) => { notFound(res); });
+    app.use((_req: express.Request, res: express.Response) => {
+      res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" });
+    });
+    app.use((err: Error & { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      if (err.type === "entity.parse.failed") return void res.status(400).json({ errcode: "M_NOT_JSON", error: "Body is not valid JSON" });
+      if (err.type === "entity.too.large") return void res.status(413).json({ errcode: "M_TOO_LARGE", error: "Transaction too large" });
+      log.error("transaction failed; the homeserver will retry it", { error: err.message, stack: err.stack });
+      res.status(500).json({ errcode: "M_UNKNOWN", error: "Transaction could not be processed" });
+    });
+  }
+
+  async listen(): Promise<number> {
+    this.server = http.createServer(this.app);
+    this.server.keepAliveTimeout = 65_000;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once("error", reject);
+      this.server!.listen(this.options.port, this.options.bind, resolve);
+    });
+    return (this.server.address() as { port: number }).port;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private authorise(req: express.Request, res: express.Response, next: express.NextFunction): void {
+    const header = req.headers.authorization;
+    const provided = header?.startsWith("Bearer ") ? header.slice(7) : typeof req.query.access_token === "string" ? req.query.access_token : undefined;
+    if (provided === undefined) {
+      res.status(401).json({ errcode: "M_UNAUTHORIZED", error: "Missing homeserver token" });
+      return;
+    }
+    if (!sameSecret(provided, this.options.hsToken)) {
+      res.status(403).json({ errcode: "M_FORBIDDEN", error: "Bad homeserver token" });
+      return;
+    }
+    next();
+  }
+
+  private async onTransaction(txnId: string, body: unknown): Promise<void> {
+    const events = (body as { events?: unknown })?.events;
+    if (!Array.isArray(events)) throw Object.assign(new Error("events must be a list"), { type: "entity.parse.failed" });
+    if (await this.store.isTransactionDone(txnId)) return;
+    const receivedAt = Date.now();
+    for (const event of events) {
+      if (!isPushedEvent(event)) {
+        log.warn("ignoring malformed event in transaction", { txnId });
+        continue;
+      }
+      await this.options.onEvent(event, receivedAt);
+    }
+    await this.store.markTransactionDone(txnId);
+  }
+}
+
+function isPushedEvent(e: unknown): e is PushedEvent {
+  const ev = e as PushedEvent;
+  return typeof ev === "object" && ev !== null && typeof ev.type === "string" && typeof ev.event_id === "string"
+    && typeof ev.room_id === "string" && typeof ev.sender === "string" && typeof ev.content === "object" && ev.content !== null;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a), y = Buffer.from(b);
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+function notFound(res: express.Response): void {
+  res.status(404).json({ errcode: "M_NOT_FOUND", error: "Not provisioned on query" });
+}

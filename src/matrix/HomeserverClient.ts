@@ -1,0 +1,150 @@
+import http from "node:http";
+import https from "node:https";
+import { randomBytes } from "node:crypto";
+import { MatrixUserId, RoomId, EventId } from "../ids/matrix";
+
+/** A failed client-server request, with the homeserver's errcode. */
+export class MatrixRequestError extends Error {
+  constructor(readonly status: number, readonly errcode: string, message: string) {
+    super(message);
+    this.name = "MatrixRequestError";
+  }
+}
+
+export interface HomeserverClientOptions {
+  baseUrl: string;
+  asToken: string;
+  timeoutMs: number;
+}
+
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+/**
+ * The client-server calls the bridge makes, as the appservice, masquerading
+ * as its virtual users with `user_id`. Deliberately thin: one keep-alive
+ * connection pool and one request per call, because the warm call path has
+ * a 2 ms budget over a bare homeserver send.
+ */
+export class HomeserverClient {
+  private readonly base: URL;
+  private readonly agent: http.Agent;
+  private readonly transport: typeof http | typeof https;
+  private txnCounter = 0;
+  private readonly txnPrefix = randomBytes(6).toString("base64url");
+
+  constructor(private readonly options: HomeserverClientOptions) {
+    this.base = new URL(options.baseUrl);
+    this.transport = this.base.protocol === "https:" ? https : http;
+    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  /** A transaction id unique to this process; pass a stable one to make a retried send idempotent. */
+  newTxnId(): string {
+    return `${this.txnPrefix}.${++this.txnCounter}`;
+  }
+
+  async registerVirtualUser(localpart: string): Promise<void> {
+    try {
+      await this.request("POST", "/_matrix/client/v3/register", undefined, {
+        type: "m.login.application_service", username: localpart, inhibit_login: true,
+      });
+    } catch (err) {
+      if (err instanceof MatrixRequestError && err.errcode === "M_USER_IN_USE") return;
+      throw err;
+    }
+  }
+
+  async setDisplayName(as: MatrixUserId, displayname: string): Promise<void> {
+    await this.request("PUT", `/_matrix/client/v3/profile/${enc(as)}/displayname`, as, { displayname });
+  }
+
+  /** Whether a user exists on the homeserver (its profile answers). */
+  async userExists(userId: MatrixUserId): Promise<boolean> {
+    try {
+      await this.request("GET", `/_matrix/client/v3/profile/${enc(userId)}`, undefined);
+      return true;
+    } catch (err) {
+      if (err instanceof MatrixRequestError && (err.status === 404 || err.errcode === "M_NOT_FOUND")) return false;
+      throw err;
+    }
+  }
+
+  async createRoom(as: MatrixUserId, body: Record<string, unknown>): Promise<RoomId> {
+    const res = await this.request("POST", "/_matrix/client/v3/createRoom", as, body);
+    return res.room_id as RoomId;
+  }
+
+  async invite(as: MatrixUserId, roomId: RoomId, userId: MatrixUserId): Promise<void> {
+    await this.request("POST", `/_matrix/client/v3/rooms/${enc(roomId)}/invite`, as, { user_id: userId, is_direct: true } as Record<string, unknown>);
+  }
+
+  async join(as: MatrixUserId, roomId: RoomId): Promise<void> {
+    await this.request("POST", `/_matrix/client/v3/rooms/${enc(roomId)}/join`, as, {});
+  }
+
+  async leave(as: MatrixUserId, roomId: RoomId, reason?: string): Promise<void> {
+    await this.request("POST", `/_matrix/client/v3/rooms/${enc(roomId)}/leave`, as, reason ? { reason } : {});
+  }
+
+  async sendEvent(as: MatrixUserId, roomId: RoomId, type: string, content: object, txnId = this.newTxnId()): Promise<EventId> {
+    const res = await this.request("PUT",
+      `/_matrix/client/v3/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txnId)}`, as, content);
+    return res.event_id as EventId;
+  }
+
+  async joinedMembers(as: MatrixUserId, roomId: RoomId): Promise<string[]> {
+    const res = await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`, as);
+    return Object.keys((res.joined ?? {}) as object);
+  }
+
+  private request(method: string, path: string, as: MatrixUserId | undefined, body?: object): Promise<Record<string, unknown>> {
+    const url = new URL(path, this.base);
+    if (as) url.searchParams.set("user_id", as);
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = this.transport.request(url, {
+        method,
+        agent: this.agent,
+        timeout: this.options.timeoutMs,
+        headers: {
+          authorization: `Bearer ${this.options.asToken}`,
+          ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}),
+        },
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on("data", (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > MAX_RESPONSE_BYTES) req.destroy(new MatrixRequestError(502, "M_TOO_LARGE", "homeserver response too large"));
+          else chunks.push(chunk);
+        });
+        res.on("end", () => {
+          let parsed: Record<string, unknown> = {};
+          try {
+            parsed = chunks.length ? JSON.parse(Buffer.concat(chunks).toString("utf8")) : {};
+          } catch {
+            return reject(new MatrixRequestError(res.statusCode ?? 502, "M_NOT_JSON", `${method} ${path}: homeserver sent invalid JSON`));
+          }
+          const status = res.statusCode ?? 502;
+          if (status >= 200 && status < 300) return resolve(parsed);
+          reject(new MatrixRequestError(status, String(parsed.errcode ?? "M_UNKNOWN"),
+            `${method} ${path}: ${String(parsed.error ?? `HTTP ${status}`)}`));
+        });
+        res.on("error", reject);
+      });
+      const deadline = setTimeout(() => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)), this.options.timeoutMs);
+      req.on("close", () => clearTimeout(deadline));
+      req.on("timeout", () => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)));
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
