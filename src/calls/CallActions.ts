@@ -67,7 +67,9 @@ export class CallActions {
     const { deps } = this;
     if (this.expired(call)) return this.expire(call);
     await deps.registry.ensure(call.virtualUserId, displayNameFor(call.callerAddress));
-    let { room, created } = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
+    const ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
+    let room = ensured.room;
+    const created = ensured.created;
     if (!created && !room.matrixUserJoined) room = await deps.rooms.reinvite(room);
     if (call.roomId !== room.roomId || (!room.matrixUserJoined && call.state === "preparing")) {
       const next = await deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], {
