@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { randomBytes } from "node:crypto";
+import yaml from "js-yaml";
+import { Client } from "pg";
+import { runBridge, RunningBridge, BridgeRegistration } from "../../src/bridge";
+import { parseConfig } from "../../src/config/load";
+import { Config } from "../../src/config/schema";
+import { TestHomeserver, RoomEvent } from "../homeserver";
+import { callEventProblems } from "../schemas/matrixCallEvents";
+
+export const SERVER_NAME = "example.org";
+const PG_URL = process.env.WEBCALL_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+export interface FixtureOptions {
+  store?: "pglite" | "postgres";
+  calls?: Partial<Config["calls"]>;
+  legacyAccessTokenPush?: boolean;
+}
+
+/**
+ * A running test homeserver with the bridge registered on it, started in this
+ * process. Every event a virtual user sends is checked against the project's
+ * m.call.* schemas; `problems` collects any violation.
+ */
+export class BridgeFixture {
+  bridge!: RunningBridge;
+  readonly sent: RoomEvent[] = [];
+  readonly problems: string[] = [];
+  private pgSchema?: string;
+
+  private constructor(readonly hs: TestHomeserver, readonly config: Config, readonly registration: BridgeRegistration, private readonly dataDir: string) {}
+
+  static async start(options: FixtureOptions = {}): Promise<BridgeFixture> {
+    const hs = await TestHomeserver.start({ serverName: SERVER_NAME, legacyAccessTokenPush: options.legacyAccessTokenPush });
+    const dataDir = mkdtempSync(path.join(tmpdir(), "webcall-e2e-"));
+    let databaseUrl: string | undefined;
+    let pgSchema: string | undefined;
+    if (options.store === "postgres") {
+      pgSchema = `webcall_e2e_${randomBytes(4).toString("hex")}`;
+      const admin = new Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${pgSchema}`);
+      await admin.end();
+      databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${pgSchema}`)}`;
+    }
+    const config = parseConfig(yaml.dump({
+      homeserver: { url: hs.url, domain: SERVER_NAME },
+      appservice: { bind: "127.0.0.1" },
+      webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 10000 } },
+      calls: { candidateBatchMs: 20, ...options.calls },
+      outbound: { allowHttp: true, allowPrivateNetworks: true },
+      database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
+      logging: { level: process.env.WEBCALL_TEST_LOG ?? "error" },
+    }), "e2e");
+    const registration: BridgeRegistration = {
+      id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall",
+    };
+    const fixture = new BridgeFixture(hs, config, registration, dataDir);
+    fixture.pgSchema = pgSchema;
+    hs.on("event", (ev) => fixture.check(ev));
+    await fixture.startBridge();
+    return fixture;
+  }
+
+  get webcallUrl(): string {
+    return `http://127.0.0.1:${this.bridge.webcallPort}/webcall`;
+  }
+
+  /** Starts (or restarts) the bridge on the same store and appservice port. */
+  async startBridge(): Promise<void> {
+    const port = this.bridge?.appservicePort ?? 0;
+    this.bridge = await runBridge(this.config, this.registration, port);
+    this.hs.registerAppservice({
+      id: this.registration.id, url: `http://127.0.0.1:${this.bridge.appservicePort}`,
+      as_token: this.registration.as_token, hs_token: this.registration.hs_token,
+      sender_localpart: this.registration.sender_localpart, rate_limited: false,
+      namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${SERVER_NAME.replace(/\./g, "\\.")}` }] },
+    });
+  }
+
+  async restartBridge(): Promise<void> {
+    await this.bridge.stop();
+    await this.startBridge();
+  }
+
+  async stop(): Promise<void> {
+    await this.bridge.stop();
+    await this.hs.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.pgSchema) {
+      const admin = new Client({ connectionString: PG_URL });
+      await admin.connect();
+      await admin.query(`DROP SCHEMA ${this.pgSchema} CASCADE`);
+      await admin.end();
+    }
+  }
+
+  /** Events of a type the bridge's virtual users sent in a room. */
+  sentIn(roomId: string, type: string): RoomEvent[] {
+    return this.sent.filter((e) => e.room_id === roomId && e.type === type);
+  }
+
+  async waitForSent(predicate: (e: RoomEvent) => boolean, timeoutMs = 10_000): Promise<RoomEvent> {
+    return waitFor(() => this.sent.find(predicate), timeoutMs, "an event from the bridge");
+  }
+
+  private check(ev: RoomEvent): void {
+    if (!ev.sender.startsWith("@webcall_")) return;
+    this.sent.push(ev);
+    this.problems.push(...callEventProblems(ev.type, ev.content));
+  }
+}
+
+export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value as T;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,51 @@
+import { CreatedUser, TestHomeserver } from "../homeserver";
+import { waitFor } from "./fixture";
+
+/** A Matrix user driven over plain client-server HTTP, for signalling-level
+ *  tests that need exact control of the events (versions, party ids, timing). */
+export class RawMatrixUser {
+  private txn = 0;
+  constructor(readonly hs: TestHomeserver, readonly user: CreatedUser) {}
+
+  get userId(): string {
+    return this.user.userId;
+  }
+
+  async request(method: string, path: string, body?: object): Promise<any> {
+    const res = await fetch(`${this.hs.url}${path}`, {
+      method, headers: { authorization: `Bearer ${this.user.accessToken}`, "content-type": "application/json" },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const json = await res.json();
+    if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+
+  send(roomId: string, type: string, content: object): Promise<{ event_id: string }> {
+    return this.request("PUT", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/${type}/raw${++this.txn}.${Date.now()}`, content);
+  }
+
+  join(roomId: string): Promise<unknown> {
+    return this.request("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, {});
+  }
+
+  leave(roomId: string): Promise<unknown> {
+    return this.request("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {});
+  }
+
+  /** The room this user was invited to by `inviter`. */
+  async waitForInviteFrom(inviter: string, timeoutMs = 10_000): Promise<string> {
+    return waitFor(async () => {
+      const sync = await this.request("GET", "/_matrix/client/v3/sync?timeout=0");
+      for (const [roomId, room] of Object.entries<any>(sync.rooms?.invite ?? {})) {
+        if (room.invite_state.events.some((e: any) => e.type === "m.room.member" && e.sender === inviter)) return roomId;
+      }
+      return undefined;
+    }, timeoutMs, `an invite from ${inviter}`);
+  }
+
+  /** The first event in the room matching the predicate. */
+  waitForEvent(roomId: string, predicate: (e: any) => boolean, timeoutMs = 10_000): Promise<any> {
+    return waitFor(() => this.hs.timelineOf(roomId).find(predicate), timeoutMs, "a room event");
+  }
+}
