@@ -55,6 +55,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     bind: config.appservice.bind,
     port: appservicePort,
     maxBodyBytes: config.appservice.maxBodyBytes,
+    isRelevant: (event) => core.isRelevant(event),
     onEvent: (event, receivedAt) => core.onMatrixEvent(event, receivedAt),
   }, store);
   const webcall = createWebCallServer(core, config.webcall);

@@ -41,6 +41,9 @@ export class CallActions {
   private readonly toMatrix: CandidateBatcher;
   private readonly toParty: CandidateBatcher;
   private readonly callsById = new Map<string, CallRecord>();
+  /** The Matrix user's own live calls to a WebCall party, by pair, so glare
+   *  is checked on the warm path without a store round trip. */
+  private readonly ownCallsByPair = new Map<string, CallRecord>();
 
   constructor(private readonly deps: CallDeps) {
     this.toMatrix = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToMatrix(id, c));
@@ -208,7 +211,7 @@ export class CallActions {
       replacedBy: ending.replacedBy ?? null,
     });
     if (!ended) return;
-    this.forget(call.callId);
+    this.forget(call);
     const { homeserver, party } = this.deps;
     if (ending.matrix && call.roomId) {
       const content = "reject" in ending.matrix && call.matrixVersion === "1"
@@ -235,12 +238,27 @@ export class CallActions {
     await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, "m.room.message", { msgtype: "m.notice", body: text });
   }
 
+  /** Records (or updates) the Matrix user's own call for glare checks. */
+  trackOwnCall(call: CallRecord): void {
+    this.ownCallsByPair.set(pairKey(call.matrixUserId, call.virtualUserId), call);
+  }
+
+  /** The Matrix user's own call in this pair that is ringing with no WebCall
+   *  party attached yet, if any. */
+  pendingOwnCall(call: Pick<CallRecord, "matrixUserId" | "virtualUserId">): CallRecord | undefined {
+    const own = this.ownCallsByPair.get(pairKey(call.matrixUserId, call.virtualUserId));
+    return own && own.state === "ringing" && own.tokenHash === "" ? own : undefined;
+  }
+
   /** Keeps the latest record of a live call for the candidate batchers. */
   remember(call: CallRecord): void {
     this.callsById.set(call.callId, call);
   }
 
-  private forget(callId: string): void {
+  private forget(call: CallRecord): void {
+    const { callId } = call;
+    const pair = pairKey(call.matrixUserId, call.virtualUserId);
+    if (this.ownCallsByPair.get(pair)?.callId === callId) this.ownCallsByPair.delete(pair);
     clearTimeout(this.timers.get(callId));
     this.timers.delete(callId);
     this.toMatrix.drop(callId);

@@ -35,6 +35,7 @@ export class CallCore implements WebCallNode {
     const live = await this.deps.store.liveCalls();
     for (const call of live) {
       this.actions.remember(call);
+      if (call.direction === "outbound") this.actions.trackOwnCall(call);
       if (this.actions.expired(call)) {
         await this.actions.withCall(call, (current) => this.actions.expire(current));
       } else {
@@ -69,6 +70,10 @@ export class CallCore implements WebCallNode {
 
   subscribe(sessionId: string, wake: () => void): () => void {
     return this.deps.party.subscribe(sessionId, wake);
+  }
+
+  isRelevant(event: PushedEvent): boolean {
+    return this.fromMatrix.isRelevant(event);
   }
 
   onMatrixEvent(event: PushedEvent, receivedAt: number): Promise<void> {

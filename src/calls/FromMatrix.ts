@@ -20,11 +20,16 @@ const log = logger("from-matrix");
 export class FromMatrix {
   constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
 
+  /** Membership changes and call events from real users; never our own echoes. */
+  isRelevant(event: PushedEvent): boolean {
+    if (this.deps.virtualUsers.isVirtual(event.sender)) return false;
+    return event.type === "m.room.member" || (event.type.startsWith("m.call.") && typeof event.content.call_id === "string");
+  }
+
   async onEvent(event: PushedEvent, receivedAt: number): Promise<void> {
     const { deps } = this;
-    if (deps.virtualUsers.isVirtual(event.sender)) return; // our own events, echoed back
+    if (!this.isRelevant(event)) return;
     if (event.type === "m.room.member") return this.onMembership(event);
-    if (!event.type.startsWith("m.call.") || typeof event.content.call_id !== "string") return;
     const dm = await deps.rooms.findByRoomId(event.room_id as RoomId);
     if (!dm || dm.matrixUserId !== event.sender) return;
     if (event.type === ev.CALL_INVITE) {
@@ -128,6 +133,7 @@ export class FromMatrix {
     const inserted = await deps.store.insertCall(call);
     if (!inserted.inserted) return; // a retried transaction
     this.actions.schedule(call);
+    this.actions.trackOwnCall(call);
     await this.glareWithInbound(call);
   }
 
@@ -152,6 +158,7 @@ export class FromMatrix {
         tokenHash: inbound.tokenHash, notifyUrl: inbound.notifyUrl, notifyToken: inbound.notifyToken,
       });
       if (!attached) return;
+      actions.trackOwnCall(attached);
       await deps.party.send(inbound, { type: "replace", sessionId: mine.callId, offer: mine.offer });
       await actions.end(inbound, { reason: "glare", matrix: wasSent ? { hangup: "user_hangup" } : undefined, replacedBy: mine.callId });
       await deps.party.replay(attached);

@@ -4,7 +4,7 @@ import { BridgeError } from "../errors";
 import { Address, parseAddress } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
-import { CallRecord } from "../store/Store";
+import { CallRecord, SessionDescription } from "../store/Store";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
@@ -30,64 +30,67 @@ export class InboundSetup {
     const matrixUserId = this.deps.localUsers.userIdFor(callee);
     if (!matrixUserId) return COULD_NOT_ATTEND;
     const virtualUserId = this.deps.virtualUsers.userIdFor(caller);
-    return this.actions.mutex.run(pairKey(matrixUserId, virtualUserId),
-      () => this.setupLocked(request, caller, callee, matrixUserId, virtualUserId));
+    // The answer is given as soon as the call is stored; ringing goes on in
+    // the same turn of the pair's mutex, so nothing can slip in between.
+    return new Promise<SetupResponse>((answer, fail) => {
+      void this.actions.mutex.run(pairKey(matrixUserId, virtualUserId), async () => {
+        let decided: { response: SetupResponse; ring?: CallRecord };
+        try {
+          decided = await this.decide(request, request.offer!, caller, callee, matrixUserId, virtualUserId);
+        } catch (err) {
+          return fail(err);
+        }
+        answer(decided.response);
+        if (!decided.ring) return;
+        await this.actions.ring(decided.ring).catch((err: Error) => this.failedToRing(decided.ring!, err));
+      });
+    });
   }
 
-  private async setupLocked(request: SetupRequest, caller: Address | null, callee: Address,
-    matrixUserId: MatrixUserId, virtualUserId: MatrixUserId): Promise<SetupResponse> {
+  private async decide(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
+    matrixUserId: MatrixUserId, virtualUserId: MatrixUserId): Promise<{ response: SetupResponse; ring?: CallRecord }> {
     const { deps } = this;
     const token = request.token ?? newSessionToken();
     const tokenHash = hashToken(token);
     const fingerprint = setupFingerprint(caller, callee);
-    let sessionId = (request.sessionId ?? newSessionId()) as SessionId;
-
-    const previous = request.sessionId ? await deps.store.getCall(sessionId) : undefined;
-    if (previous) {
-      // The same POST again: same answer, no second ring.
-      if (previous.tokenHash === tokenHash && previous.setupFingerprint === fingerprint && previous.setupResponse) {
-        return previous.setupResponse as SetupResponse;
-      }
-      // Someone else's session id: meet in another room instead.
-      sessionId = newSessionId();
-    }
 
     const dm = await deps.rooms.find(matrixUserId, virtualUserId);
     if (!dm) {
-      if (!deps.calls.ringUnknownCallers) return COULD_NOT_ATTEND;
-      if (!(await deps.homeserver.userExists(matrixUserId))) return COULD_NOT_ATTEND;
+      if (!deps.calls.ringUnknownCallers) return { response: COULD_NOT_ATTEND };
+      if (!(await deps.homeserver.userExists(matrixUserId))) return { response: COULD_NOT_ATTEND };
     }
 
     const now = deps.now();
     const lifetimeMs = Math.min(request.lifetime ?? deps.calls.defaultLifetimeMs, deps.calls.maxLifetimeMs);
-    const response: SetupResponse = { status: "success", sessionId, token };
-    const call: CallRecord = {
+    const call = (sessionId: SessionId): CallRecord => ({
       callId: sessionId, direction: "inbound", state: "preparing", tokenHash,
       callerAddress: caller, calleeAddress: callee, matrixUserId, virtualUserId,
       roomId: dm?.roomId ?? null, bridgePartyId: newPartyId(), matrixPartyId: null, matrixVersion: "1",
-      offer: request.offer!, answer: null, lifetimeMs, createdAt: now, expiresAt: now + lifetimeMs,
+      offer, answer: null, lifetimeMs, createdAt: now, expiresAt: now + lifetimeMs,
       answeredAt: null, endedAt: null,
       notifyUrl: request.notify ?? null, notifyToken: request.notify ? token : null,
-      via: request.via ?? [], setupFingerprint: fingerprint, setupResponse: response,
+      via: request.via ?? [], setupFingerprint: fingerprint,
+      setupResponse: { status: "success", sessionId, token },
       replacedBy: null, endReason: null,
-    };
+    });
 
-    if (dm) {
-      const mine = await this.glareWithOwnCall(call, token);
-      if (mine) return mine;
-    }
-
-    const inserted = await deps.store.insertCall(call);
+    let record = call((request.sessionId ?? newSessionId()) as SessionId);
+    const lost = dm ? await this.glareWithOwnCall(record, token) : undefined;
+    if (lost) return { response: lost };
+    let inserted = await deps.store.insertCall(record);
     if (!inserted.inserted) {
-      // Lost a race with a concurrent identical POST.
-      const existing = inserted.existing;
-      if (existing.tokenHash === tokenHash && existing.setupResponse) return existing.setupResponse as SetupResponse;
-      return COULD_NOT_ATTEND;
+      const previous = inserted.existing;
+      // The same POST again: same answer, no second ring.
+      if (previous.tokenHash === tokenHash && previous.setupFingerprint === fingerprint && previous.setupResponse) {
+        return { response: previous.setupResponse as SetupResponse };
+      }
+      // Someone else's session id: meet in another room instead.
+      record = call(newSessionId());
+      inserted = await deps.store.insertCall(record);
+      if (!inserted.inserted) return { response: COULD_NOT_ATTEND };
     }
-    this.actions.schedule(call);
-    void this.actions.withCall(call, (current) => current.state === "preparing" ? this.actions.ring(current) : Promise.resolve())
-      .catch((err: Error) => this.failedToRing(call, err));
-    return response;
+    this.actions.schedule(record);
+    return { response: record.setupResponse as SetupResponse, ring: record };
   }
 
   /**
@@ -97,9 +100,7 @@ export class InboundSetup {
    */
   private async glareWithOwnCall(call: CallRecord, token: string): Promise<SetupResponse | undefined> {
     const { deps } = this;
-    const own = (await deps.store.liveCallsInRoom(call.roomId!))
-      .find((c) => c.direction === "outbound" && c.state === "ringing" && c.tokenHash === ""
-        && c.matrixUserId === call.matrixUserId && c.virtualUserId === call.virtualUserId);
+    const own = this.actions.pendingOwnCall(call);
     if (!own) return undefined;
     if (lesserWins(own.callId, call.callId) === call.callId) {
       await this.actions.end(own, { reason: "glare", matrix: { reject: true }, replacedBy: call.callId });
@@ -110,6 +111,7 @@ export class InboundSetup {
       tokenHash: call.tokenHash, notifyUrl: call.notifyUrl, notifyToken: call.notifyToken,
     });
     if (!attached) return undefined;
+    this.actions.trackOwnCall(attached);
     const response: SetupResponse = { status: "success", sessionId: own.callId, token, offer: own.offer };
     await deps.store.insertCall({ ...call, state: "replaced", replacedBy: own.callId, endReason: "glare", endedAt: deps.now(), setupResponse: response });
     await deps.party.replay(attached);
@@ -117,10 +119,14 @@ export class InboundSetup {
     return response;
   }
 
+  /** Runs inside the pair's mutex, after ring() gave up. */
   private async failedToRing(call: CallRecord, err: Error): Promise<void> {
     log.warn("could not ring the callee", { callId: call.callId, error: err.message });
-    await this.actions.withCall(call, (current) => this.actions.end(current, { reason: "unreachable", party: "could_not_attend" }))
-      .catch((e: Error) => log.error("could not end a call that failed to ring", { callId: call.callId, error: e.message }));
+    const current = await this.deps.store.getCall(call.callId);
+    if (current) {
+      await this.actions.end(current, { reason: "unreachable", party: "could_not_attend" })
+        .catch((e: Error) => log.error("could not end a call that failed to ring", { callId: call.callId, error: e.message }));
+    }
   }
 }
 

@@ -24,6 +24,8 @@ export interface AppserviceListenerOptions {
   bind: string;
   port: number;
   maxBodyBytes: number;
+  /** Whether the bridge acts on an event at all (its own echoes it does not). */
+  isRelevant: (event: PushedEvent) => boolean;
   onEvent: (event: PushedEvent, receivedAt: number) => Promise<void>;
 }
 
@@ -96,15 +98,15 @@ export class AppserviceListener {
   private async onTransaction(txnId: string, body: unknown): Promise<void> {
     const events = (body as { events?: unknown })?.events;
     if (!Array.isArray(events)) throw Object.assign(new Error("events must be a list"), { type: "entity.parse.failed" });
-    if (await this.store.isTransactionDone(txnId)) return;
     const receivedAt = Date.now();
-    for (const event of events) {
-      if (!isPushedEvent(event)) {
-        log.warn("ignoring malformed event in transaction", { txnId });
-        continue;
-      }
-      await this.options.onEvent(event, receivedAt);
-    }
+    const relevant = events.filter((event): event is PushedEvent => {
+      if (isPushedEvent(event)) return this.options.isRelevant(event);
+      log.warn("ignoring malformed event in transaction", { txnId });
+      return false;
+    });
+    // Most transactions only echo the bridge's own events: no store round trip for those.
+    if (relevant.length === 0 || await this.store.isTransactionDone(txnId)) return;
+    for (const event of relevant) await this.options.onEvent(event, receivedAt);
     await this.store.markTransactionDone(txnId);
   }
 }
