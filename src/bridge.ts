@@ -73,7 +73,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
       await webcall.close();
       await appservice.close();
       await core.stop();
-      notify.close?.();
+      await notify.close();
+      outbound.close();
       homeserver.close();
       await store.close();
     },

@@ -21,6 +21,8 @@ export interface IceCandidate {
   candidate: string;
   sdpMid?: string | null;
   sdpMLineIndex?: number | null;
+  /** Browsers' toJSON() includes it; Matrix has no field for it, so it is not passed on. */
+  usernameFragment?: string | null;
 }
 
 export type HangupReason =

@@ -1,0 +1,445 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import { isIPv6 } from "node:net";
+import express, { NextFunction, Request, RequestHandler, Response } from "express";
+import rateLimit from "express-rate-limit";
+import { Config } from "../config/schema";
+import { BridgeError } from "../errors";
+import { tryParseSessionId } from "../ids/session";
+import { logger } from "../log";
+import { SessionEvent } from "./protocol";
+import { checkResponse, ResponseKind, schemas, validateEventsRequest, validateSetupRequest } from "./validate";
+import { RequestContext, WebCallNode } from "./WebCallNode";
+
+/**
+ * The public WebCall/1 listener: HTTP, JSON, schemas, limits and streaming.
+ * Sessions themselves are the WebCallNode's business.
+ *
+ *   POST {path}                          call setup
+ *   POST {path}/sessions/{id}/events     event delivery (Bearer token)
+ *   GET  {path}/sessions/{id}/events     pull: SSE or long poll (Bearer token)
+ *   GET  {path}/schemas/{name}           the published JSON Schemas
+ *
+ * where {path} is the path of `publicUrl`.
+ */
+
+export interface WebCallServer {
+  app: express.Express;
+  listen(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+
+/** Knobs for tests; production uses the defaults. */
+export interface WebCallServerOptions {
+  /** Interval of SSE comment heartbeats (default 15 s). */
+  heartbeatMs?: number;
+}
+
+type WebCallConfig = Config["webcall"];
+
+const log = logger("webcall.http");
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
+const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
+const CURSOR = /^(0|[1-9][0-9]{0,15})$/;
+
+declare module "express-serve-static-core" {
+  interface Request {
+    ctx?: RequestContext;
+  }
+}
+
+/** Express 4 does not catch rejected promises: route them to the error middleware. */
+function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
+  return (req, res, next) => { fn(req, res).catch(next); };
+}
+
+function ctxOf(req: Request): RequestContext {
+  return req.ctx ?? { requestId: "-" };
+}
+
+/** Rate-limit key: the client address, IPv6 clients by /64 (one host's share). */
+function clientKey(req: Request): string {
+  const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
+  if (ip.startsWith("::ffff:") && ip.includes(".")) return ip.slice(7);
+  if (!isIPv6(ip)) return ip;
+  const [head = "", tail = ""] = ip.split("::");
+  const h = head ? head.split(":") : [];
+  const t = tail ? tail.split(":") : [];
+  const groups = ip.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h;
+  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
+}
+
+export function createWebCallServer(node: WebCallNode, config: WebCallConfig, options: WebCallServerOptions = {}): WebCallServer {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const base = new URL(config.publicUrl).pathname.replace(/\/+$/, ""); // "" or "/x/y"
+  const root = base || "/";
+
+  /** Open SSE streams and long polls, ended on close(). */
+  const live = new Set<() => void>();
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  // One trusted hop: behind our own reverse proxy, the client is the address
+  // that proxy appended last; anything further left could be forged.
+  app.set("trust proxy", config.trustProxy ? 1 : false);
+
+  app.use((req, res, next) => {
+    const given = req.get("x-request-id");
+    const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
+    req.ctx = { requestId };
+    res.setHeader("X-Request-Id", requestId);
+    res.setHeader("X-Content-Type-Options", "nosniff");
+    res.setHeader("Cache-Control", "no-store");
+    if (log.isDebugEnabled()) {
+      const started = Date.now();
+      res.on("finish", () => log.debug("request", {
+        requestId, method: req.method, path: req.path, status: res.statusCode, ms: Date.now() - started,
+      }));
+    }
+    next();
+  });
+
+  app.use(rateLimit({
+    windowMs: config.rateLimit.windowMs,
+    limit: config.rateLimit.max,
+    standardHeaders: "draft-7",
+    legacyHeaders: false,
+    keyGenerator: (req) => clientKey(req),
+    handler: (req, _res, next) => {
+      const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
+      const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + config.rateLimit.windowMs) - Date.now()) / 1000));
+      next(new BridgeError(429, "WEBCALL_RATE_LIMITED", "too many requests; retry later", { "Retry-After": String(seconds) }));
+    },
+  }));
+
+  const json = express.json({ limit: config.maxBodyBytes, strict: true, inflate: false, type: () => true });
+  const requireJson: RequestHandler = (req, res, next) => {
+    // (req.is() would say "no" for an empty body; an empty body is a 400, not a 415)
+    if (!JSON_TYPE.test(req.get("content-type") ?? "")) {
+      next(new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", "Content-Type must be application/json"));
+      return;
+    }
+    json(req, res, next);
+  };
+
+  const sessionParam: RequestHandler = (req, _res, next) => {
+    if (!tryParseSessionId(req.params.id)) {
+      next(new BridgeError(400, "WEBCALL_BAD_REQUEST", "path/sessionId must be 16-255 characters of A-Z a-z 0-9 . _ ~ -"));
+      return;
+    }
+    next();
+  };
+
+  const bearer: RequestHandler = (req, res, next) => {
+    const header = req.get("authorization");
+    const match = header ? /^Bearer +(\S+) *$/i.exec(header) : null;
+    if (!match) {
+      next(new BridgeError(401, "WEBCALL_MISSING_TOKEN", "Authorization: Bearer <token> is required", { "WWW-Authenticate": "Bearer" }));
+      return;
+    }
+    const token = match[1] ?? "";
+    if (token.length < 22 || token.length > 512 || !TOKEN.test(token)) {
+      next(new BridgeError(401, "WEBCALL_BAD_TOKEN", "the token is not valid for this session", { "WWW-Authenticate": "Bearer error=\"invalid_token\"" }));
+      return;
+    }
+    res.locals.token = token;
+    next();
+  };
+
+  /** Sends a body after checking it against its schema; a body that fails is
+   *  our bug, so the client gets a plain 500 and the log gets the details. */
+  function send(req: Request, res: Response, kind: ResponseKind, body: unknown): void {
+    const [ok, problem] = checkResponse(kind, body);
+    if (!ok) {
+      log.error("refusing to send a response that fails its schema", { requestId: ctxOf(req).requestId, kind, problem });
+      res.status(500).json({ errcode: "WEBCALL_INTERNAL", error: "internal error" });
+      return;
+    }
+    res.status(200).json(body);
+  }
+
+  /** The node's answer, or 503 after requestTimeoutMs (its work may still finish:
+   *  retries are idempotent by design). */
+  function inTime<T>(req: Request, work: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        log.warn("node did not answer in time", { requestId: ctxOf(req).requestId, path: req.path, ms: config.requestTimeoutMs });
+        reject(new BridgeError(503, "WEBCALL_UNAVAILABLE", "temporarily unable to answer; retry", { "Retry-After": "1" }));
+      }, config.requestTimeoutMs);
+    });
+    work.catch(() => undefined); // a late failure after the 503 must not go unhandled
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  }
+
+  // ---- call setup ---------------------------------------------------------
+
+  app.route(root)
+    .post(requireJson, handle(async (req, res) => {
+      const request = validateSetupRequest(req.body);
+      const response = await inTime(req, node.setup(request, ctxOf(req)));
+      send(req, res, "setup-response", response);
+    }))
+    .all(methodNotAllowed("POST"));
+
+  // ---- session events -----------------------------------------------------
+
+  app.route(`${base}/sessions/:id/events`)
+    .post(sessionParam, bearer, requireJson, handle(async (req, res) => {
+      const events = validateEventsRequest(req.body);
+      await inTime(req, node.deliver(String(req.params.id), res.locals.token as string, events, ctxOf(req)));
+      send(req, res, "events-response", {});
+    }))
+    .get(sessionParam, bearer, handle(async (req, res) => {
+      const sessionId = String(req.params.id);
+      const token = res.locals.token as string;
+      const since = cursor(req);
+      if ((req.get("accept") ?? "").includes("text/event-stream")) {
+        await stream(req, res, sessionId, token, since);
+      } else {
+        await longPoll(req, res, sessionId, token, since);
+      }
+    }))
+    .all(methodNotAllowed("GET, POST"));
+
+  function cursor(req: Request): number {
+    const lastEventId = req.get("last-event-id");
+    const raw = lastEventId !== undefined && lastEventId !== "" ? lastEventId : req.query.since;
+    if (raw === undefined) return 0;
+    if (typeof raw !== "string" || !CURSOR.test(raw)) {
+      throw new BridgeError(400, "WEBCALL_BAD_REQUEST",
+        `${lastEventId ? "header/Last-Event-ID" : "query/since"} must be a non-negative integer`);
+    }
+    return Number(raw);
+  }
+
+  function waitMs(req: Request): number {
+    const raw = req.query.timeout;
+    if (raw === undefined) return config.pollTimeoutMs;
+    if (typeof raw !== "string" || !CURSOR.test(raw)) {
+      throw new BridgeError(400, "WEBCALL_BAD_REQUEST", "query/timeout must be a non-negative integer (ms)");
+    }
+    return Math.min(Number(raw), config.pollTimeoutMs);
+  }
+
+  async function longPoll(req: Request, res: Response, sessionId: string, token: string, since: number): Promise<void> {
+    const timeoutMs = waitMs(req);
+    // Subscribe before the first read, so an event queued in between still wakes us.
+    let woken = false;
+    let wake: () => void = () => { woken = true; };
+    const unsubscribe = node.subscribe(sessionId, () => wake());
+    let stop: () => void = () => undefined;
+    try {
+      let batch = await node.eventsSince(sessionId, token, since);
+      while (batch.events.length === 0 && !batch.over) {
+        const woke = await new Promise<boolean>((resolve) => {
+          if (woken) { woken = false; resolve(true); return; }
+          const timer = setTimeout(() => stop(), timeoutMs);
+          const cleanupWait = () => { clearTimeout(timer); live.delete(stop); res.off("close", stop); };
+          wake = () => { cleanupWait(); resolve(true); };
+          // Timeout, client gone or server closing: answer what we have (nothing).
+          stop = () => { cleanupWait(); resolve(false); };
+          live.add(stop);
+          res.once("close", stop);
+        });
+        wake = () => { woken = true; };
+        if (!woke) break;
+        batch = await node.eventsSince(sessionId, token, batch.next);
+      }
+      if (batch.events.length === 0 && batch.over) throw sessionOver();
+      send(req, res, "poll-response", { events: batch.events, next: batch.next });
+    } finally {
+      unsubscribe();
+      live.delete(stop);
+    }
+  }
+
+  async function stream(req: Request, res: Response, sessionId: string, token: string, since: number): Promise<void> {
+    const { requestId } = ctxOf(req);
+    let dirty = false;
+    let pump: () => void = () => { dirty = true; };
+    const unsubscribe = node.subscribe(sessionId, () => pump());
+    let first;
+    try {
+      first = await node.eventsSince(sessionId, token, since);
+    } catch (error) {
+      unsubscribe();
+      throw error;
+    }
+    if (first.events.length === 0 && first.over) {
+      unsubscribe();
+      throw sessionOver();
+    }
+
+    res.status(200);
+    res.setHeader("Content-Type", "text/event-stream; charset=utf-8");
+    res.setHeader("X-Accel-Buffering", "no");
+    res.flushHeaders();
+    res.write("retry: 2000\n\n");
+
+    let closed = false;
+    let busy = false;
+    let next = since;
+    const heartbeat = setInterval(() => res.write(": ping\n\n"), heartbeatMs);
+    const end = () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      unsubscribe();
+      live.delete(end);
+      res.end();
+    };
+    live.add(end);
+    res.on("close", end);
+
+    /** Writes one batch; the cursor goes on its last event only, because the
+     *  node gives one cursor per batch (events before it may be sent again
+     *  after a reconnect; receivers deduplicate by event id). */
+    const write = (batch: { events: SessionEvent[]; next: number; over: boolean }): void => {
+      batch.events.forEach((event, i) => {
+        const [ok, problem] = checkResponse("session-event", event);
+        if (!ok) throw new Error(`session event fails its schema: ${problem}`);
+        const last = i === batch.events.length - 1;
+        res.write(`${last ? `id: ${batch.next}\n` : ""}data: ${JSON.stringify(event)}\n\n`);
+      });
+      next = batch.next;
+      if (batch.over) end();
+    };
+
+    const run = async (): Promise<void> => {
+      if (busy || closed) return;
+      busy = true;
+      try {
+        while (dirty && !closed) {
+          dirty = false;
+          write(await node.eventsSince(sessionId, token, next));
+        }
+      } catch (error) {
+        if (!closed) {
+          if (error instanceof BridgeError && error.status < 500) {
+            log.info("event stream ended", { requestId, sessionId, errcode: error.errcode });
+          } else {
+            log.error("event stream failed", { requestId, sessionId, error: (error as Error)?.stack ?? String(error) });
+          }
+          res.write(`event: error\ndata: ${JSON.stringify(error instanceof BridgeError && error.status < 500
+            ? error.toJSON() : { errcode: "WEBCALL_INTERNAL", error: "internal error" })}\n\n`);
+          end();
+        }
+      } finally {
+        busy = false;
+      }
+    };
+    pump = () => { dirty = true; void run(); };
+    try {
+      write(first);
+    } catch (error) {
+      dirty = false;
+      log.error("event stream failed", { requestId, sessionId, error: (error as Error).stack });
+      res.write(`event: error\ndata: ${JSON.stringify({ errcode: "WEBCALL_INTERNAL", error: "internal error" })}\n\n`);
+      end();
+      return;
+    }
+    if (dirty) void run();
+  }
+
+  // ---- schemas --------------------------------------------------------------
+
+  app.route(`${base}/schemas/:name`)
+    .get((req, res, next) => {
+      const name = String(req.params.name);
+      const schema = Object.hasOwn(schemas, name) ? schemas[name] : undefined;
+      if (!schema) {
+        next(new BridgeError(404, "WEBCALL_NOT_FOUND", "no such schema"));
+        return;
+      }
+      res.setHeader("Cache-Control", "public, max-age=3600");
+      res.type("application/schema+json").send(JSON.stringify(schema, null, 2));
+    })
+    .all(methodNotAllowed("GET"));
+
+  // ---- errors -------------------------------------------------------------
+
+  app.use((_req, _res, next) => next(new BridgeError(404, "WEBCALL_NOT_FOUND", "no such endpoint")));
+
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const { requestId } = ctxOf(req);
+    const known = asBridgeError(error);
+    let status = 500;
+    let body = { errcode: "WEBCALL_INTERNAL", error: "internal error" };
+    if (known && known.status >= 400 && known.status <= 599 && checkResponse("error", known.toJSON())[0]) {
+      status = known.status;
+      body = known.toJSON();
+      for (const [name, value] of Object.entries(known.headers)) res.setHeader(name, value);
+      if (status >= 500) log.warn("request failed", { requestId, status, errcode: body.errcode, error: body.error });
+      else log.debug("request refused", { requestId, status, errcode: body.errcode, error: body.error });
+    } else {
+      log.error("request failed", { requestId, method: req.method, path: req.path, error: (error as Error)?.stack ?? String(error) });
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    res.status(status).json(body);
+  });
+
+  const server = http.createServer(app);
+  server.headersTimeout = 15_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 30_000;
+
+  return {
+    app,
+    listen: () => new Promise((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(config.port, config.bind, () => {
+        server.off("error", reject);
+        const address = server.address();
+        const port = typeof address === "object" && address ? address.port : config.port;
+        log.info("WebCall listener ready", { bind: config.bind, port, path: root });
+        resolve({ port });
+      });
+    }),
+    close: () => new Promise((resolve, reject) => {
+      for (const end of [...live]) end();
+      if (!server.listening) { resolve(); return; }
+      server.close((error) => (error ? reject(error) : resolve()));
+      server.closeIdleConnections();
+      setImmediate(() => server.closeAllConnections());
+    }),
+  };
+}
+
+function methodNotAllowed(allow: string): RequestHandler {
+  return (_req, res, next) => {
+    res.setHeader("Allow", allow);
+    next(new BridgeError(405, "WEBCALL_METHOD_NOT_ALLOWED", `method not allowed; use ${allow}`));
+  };
+}
+
+function sessionOver(): BridgeError {
+  return new BridgeError(410, "WEBCALL_SESSION_OVER", "the session is over and all its events were delivered");
+}
+
+/** BridgeErrors, plus the body parser's errors turned into ours. */
+function asBridgeError(error: unknown): BridgeError | undefined {
+  if (error instanceof BridgeError) return error;
+  const e = error as { type?: unknown; status?: unknown } | null;
+  switch (typeof e?.type === "string" ? e.type : "") {
+    case "entity.too.large":
+      return new BridgeError(413, "WEBCALL_TOO_LARGE", "the request body is too large");
+    case "entity.parse.failed":
+      return new BridgeError(400, "WEBCALL_BAD_JSON", "the request body is not a JSON object or array");
+    case "charset.unsupported":
+    case "encoding.unsupported":
+      return new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", "the body must be UTF-8 JSON without content encoding");
+    case "request.aborted":
+    case "request.size.invalid":
+    case "stream.encoding.set":
+      return new BridgeError(400, "WEBCALL_BAD_REQUEST", "the request body could not be read");
+    default:
+      return undefined;
+  }
+}
