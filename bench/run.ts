@@ -54,6 +54,8 @@ class Child {
   }
 }
 
+const progress = (what: string) => process.stderr.write(`bench: ${what}\n`);
+
 async function post(url: string, body: object, headers: Record<string, string> = {}): Promise<any> {
   const res = await fetch(url, { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
   return res.json();
@@ -75,7 +77,7 @@ async function main(): Promise<void> {
     webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 1_000_000 } },
     calls: { defaultLifetimeMs: 120000 },
     database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
-    logging: { level: "error" },
+    logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },
   });
   const registration = { id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall" };
   const bridge = await Child.start("bridgeProcess.ts", ["--expose-gc"]);
@@ -92,11 +94,21 @@ async function main(): Promise<void> {
   }
 
   /** First contact from `caller`: alice joins the DM the bridge invites her to. */
+  const aliceHeaders = { authorization: `Bearer ${alice.accessToken}` };
+  const joined = new Set<string>();
+  async function newInvite(): Promise<string> {
+    for (let i = 0; i < 500; i++) {
+      const body = await (await fetch(`${hsUrl}/_matrix/client/v3/sync?timeout=0&filter=${encodeURIComponent('{"room":{"timeline":{"limit":0}}}')}`, { headers: aliceHeaders })).json() as any;
+      const roomId = Object.keys(body.rooms?.invite ?? {}).find((r) => !joined.has(r));
+      if (roomId) { joined.add(roomId); return roomId; }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error("no invite for alice");
+  }
+
   async function warmCaller(caller: string): Promise<string> {
-    const invited = new Promise<string>((resolve) => { sync.onInvite = resolve; });
     const res = await post(endpoint, { callerId: caller, calleeId: "alice@example.org", offer: OFFER });
-    const roomId = await invited;
-    sync.onInvite = undefined;
+    const roomId = await newInvite();
     const rang = sync.waitFor((e) => e.type === "m.call.invite" && e.content.call_id === res.sessionId);
     await fetch(`${hsUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, { method: "POST", headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "application/json" }, body: "{}" });
     await rang;
@@ -110,6 +122,7 @@ async function main(): Promise<void> {
   const dmRoom = roomOf.get("alf@employer.com")!;
   const virtualAlf = "@webcall_alf=40employer.com:example.org";
 
+  progress("measuring the warm path against the floor");
   // 1. Latency: bridge path and floor, interleaved.
   const viaBridge: number[] = [], floor: number[] = [];
   for (let i = 0; i < ITERATIONS + 30; i++) {
@@ -133,9 +146,11 @@ async function main(): Promise<void> {
   }
   const b = summary(viaBridge), f = summary(floor);
 
+  progress(`warming ${CONCURRENCY} callers`);
   // 2. Throughput: 100 concurrent callers, each with a warm DM.
   const callers = Array.from({ length: CONCURRENCY }, (_, i) => `caller${i}@bench.org`);
   for (const caller of callers) roomOf.set(caller, await warmCaller(caller));
+  progress(`${SETUPS} setups with ${CONCURRENCY} concurrent callers`);
   const live: { sessionId: string; token: string }[] = [];
   let started = 0;
   const t0 = performance.now();
@@ -156,6 +171,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < live.length; i += 100) await Promise.all(live.slice(i, i + 100).map((c) => hangup(c.sessionId, c.token)));
   await new Promise((r) => setTimeout(r, 1000));
 
+  progress(`memory with ${RINGING} ringing calls`);
   // 3. Memory per ringing call.
   const m0 = await bridge.call("memory");
   const ringing: Promise<number>[] = [];

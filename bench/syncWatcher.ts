@@ -5,8 +5,6 @@ export class SyncWatcher {
   private running = true;
   private readonly waiters: { match: (e: any) => boolean; resolve: (t: number) => void }[] = [];
   private loop?: Promise<void>;
-  /** Called with the room id of each new invite. */
-  onInvite?: (roomId: string) => void;
 
   constructor(private readonly baseUrl: string, private readonly accessToken: string) {}
 
@@ -39,7 +37,6 @@ export class SyncWatcher {
     for (const [roomId, room] of Object.entries<any>(body.rooms?.join ?? {})) {
       for (const event of room.timeline?.events ?? []) this.deliver({ ...event, room_id: roomId }, at);
     }
-    for (const roomId of Object.keys(body.rooms?.invite ?? {})) this.onInvite?.(roomId);
   }
 
   private deliver(event: any, at: number): void {
