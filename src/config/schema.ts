@@ -77,7 +77,6 @@ export const configSchema = {
         maxLifetimeMs: { type: "integer", minimum: 5000, default: 120000, description: "Longest a call may ring, whatever the caller asks." },
         ringUnknownCallers: { type: "boolean", default: true, description: "Whether a caller the callee has no DM with yet (or an anonymous one) may ring at all. Interim switch until per-user rules exist." },
         candidateBatchMs: { type: "integer", minimum: 0, maximum: 2000, default: 50, description: "ICE candidates are gathered for this long and sent as one event." },
-        refusalFloorMs: { type: "integer", minimum: 0, maximum: 5000, default: 150, description: "Every setup answer takes at least this long, so a refusal cannot be told from a ring by its timing." },
       },
     },
     outbound: {

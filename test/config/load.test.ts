@@ -40,7 +40,7 @@ describe("parseConfig", () => {
         rateLimit: { windowMs: 10000, max: 100 },
         trustProxy: false,
       },
-      calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, ringUnknownCallers: true, candidateBatchMs: 50, refusalFloorMs: 150 },
+      calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, ringUnknownCallers: true, candidateBatchMs: 50 },
       outbound: { allowHttp: false, allowPrivateNetworks: false, timeoutMs: 5000, maxResponseBytes: 65536 },
       database: { dataDir: "./data", maxConnections: 10 },
       logging: { level: "info" },

@@ -1,0 +1,29 @@
+/* `npm start`: runs the bridge from config.yaml, writing registration.yaml on
+ * the first start (add it to Synapse's app_service_config_files, then restart
+ * Synapse). Environment: WEBCALL_CONFIG, WEBCALL_REGISTRATION, WEBCALL_AS_URL
+ * (how the homeserver reaches the appservice port, default
+ * http://localhost:8090). */
+/* global require, process, __dirname */
+/* eslint-disable @typescript-eslint/no-require-imports */
+"use strict";
+const { existsSync } = require("node:fs");
+const { join } = require("node:path");
+const { spawnSync } = require("node:child_process");
+
+const root = join(__dirname, "..");
+const config = process.env.WEBCALL_CONFIG ?? "config.yaml";
+const registration = process.env.WEBCALL_REGISTRATION ?? "registration.yaml";
+const asUrl = new URL(process.env.WEBCALL_AS_URL ?? "http://localhost:8090");
+const cli = join(root, "bin", "matrix-appservice-webcall.js");
+
+if (!existsSync(config)) {
+  process.stderr.write(`No ${config}: copy config.sample.yaml to ${config} and set homeserver.url, homeserver.domain and webcall.publicUrl.\n`);
+  process.exit(1);
+}
+if (!existsSync(registration)) {
+  const made = spawnSync(process.execPath, [cli, "-r", "-u", asUrl.href.replace(/\/$/, ""), "-c", config, "-f", registration], { stdio: "inherit" });
+  if (made.status !== 0) process.exit(made.status ?? 1);
+  process.stderr.write(`Wrote ${registration}: add it to app_service_config_files in Synapse's homeserver.yaml and restart Synapse.\n`);
+}
+const run = spawnSync(process.execPath, [cli, "-c", config, "-f", registration, "-p", asUrl.port || "8090"], { stdio: "inherit" });
+process.exit(run.status ?? 1);
