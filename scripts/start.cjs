@@ -3,7 +3,7 @@
  * Synapse). Environment: WEBCALL_CONFIG, WEBCALL_REGISTRATION, WEBCALL_AS_URL
  * (how the homeserver reaches the appservice port, default
  * http://localhost:8090). */
-/* global require, process, __dirname */
+/* global require, process, __dirname, URL */
 /* eslint-disable @typescript-eslint/no-require-imports */
 "use strict";
 const { existsSync } = require("node:fs");

@@ -6,7 +6,7 @@ const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt
 const GOOD = { callerId: "alf@employer.com", calleeId: "alice@example.org", offer: OFFER };
 const ERROR_KEYS = ["errcode", "error"];
 
-interface Case { name: string; method?: string; path: string; headers?: Record<string, string>; body?: string; status: number; errcode: string }
+interface Case { name: string; method?: string; path: string; headers?: Record<string, string | undefined>; body?: string; status: number; errcode: string }
 
 /**
  * Every listener of the real bridge, fed bad input: each request gets its
@@ -65,7 +65,7 @@ describe("bad input to a running bridge", () => {
     for (const c of webcallCases()) {
       const before = { calls: (await fx.bridge.store.liveCalls()).length, sent: fx.sent.length };
       const res = await fetch(`${fx.webcallUrl}${c.path}`, {
-        method: c.method ?? "POST", headers: { "content-type": "application/json", ...c.headers }, body: c.body,
+        method: c.method ?? "POST", headers: { "content-type": "application/json", ...c.headers } as Record<string, string>, body: c.body,
       });
       const body = await res.json();
       expect({ name: c.name, status: res.status, errcode: body.errcode }).toEqual({ name: c.name, status: c.status, errcode: c.errcode });
@@ -100,7 +100,7 @@ describe("bad input to a running bridge", () => {
       { path: "/_matrix/app/v1/transactions/t4", headers: { authorization: `Bearer ${fx.registration.hs_token}` }, body: "{not json", status: 400, errcode: "M_NOT_JSON" },
     ];
     for (const c of cases) {
-      const res = await fetch(`${url}${c.path}`, { method: "PUT", headers: { "content-type": "application/json", ...c.headers }, body: c.body });
+      const res = await fetch(`${url}${c.path}`, { method: "PUT", headers: { "content-type": "application/json", ...c.headers } as Record<string, string>, body: c.body });
       expect(res.status).toBe(c.status);
       expect((await res.json()).errcode).toBe(c.errcode);
     }
