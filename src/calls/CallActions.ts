@@ -268,7 +268,9 @@ export class CallActions {
     this.callsById.delete(callId);
   }
 
-  close(): void {
+  /** Lets queued per-call work finish, then stops timers and batches. */
+  async close(): Promise<void> {
+    await this.mutex.idle();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.toMatrix.close();

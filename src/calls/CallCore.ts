@@ -82,6 +82,6 @@ export class CallCore implements WebCallNode {
 
   /** Waits for queued per-call work, then stops timers. */
   async stop(): Promise<void> {
-    this.actions.close();
+    await this.actions.close();
   }
 }

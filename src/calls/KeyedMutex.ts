@@ -14,6 +14,11 @@ export class KeyedMutex {
     return result;
   }
 
+  /** Resolves once every task queued so far has finished. */
+  async idle(): Promise<void> {
+    while (this.tails.size) await Promise.all([...this.tails.values()]);
+  }
+
   get size(): number {
     return this.tails.size;
   }

@@ -138,6 +138,19 @@ describe.each(["pglite", "postgres"] as const)("inbound call signalling (%s stor
     await new WebCallSession(fx.webcallUrl, body.sessionId, body.token).hangup();
   });
 
+  it("the callee leaving the DM ends a ringing call; the next call invites them back and rings on join", async () => {
+    const ringing = await call();
+    await fx.waitForSent((e) => e.type === "m.call.invite" && e.content.call_id === ringing.sessionId);
+    await alice.leave(dmRoom);
+    expect((await ringing.waitForEvent("hangup")).reason).toBe("could_not_attend");
+    const next = await call();
+    await alice.waitForInviteFrom(VIRTUAL);
+    expect(invitesFor(next.sessionId)).toHaveLength(0);
+    await alice.join(dmRoom);
+    await fx.waitForSent((e) => e.type === "m.call.invite" && e.content.call_id === next.sessionId && e.room_id === dmRoom);
+    await next.hangup();
+  });
+
   it("unknown callees and other domains get could_not_attend", async () => {
     for (const calleeId of ["nobody@example.org", "alice@elsewhere.org", "Alice@example.org"]) {
       const res = await postJson(fx.webcallUrl, { calleeId, offer: OFFER });
