@@ -20,7 +20,7 @@ export class ConfigError extends Error {
 }
 
 /** A schema node as far as this module reads it. */
-interface SchemaNode {
+export interface SchemaNode {
   type?: string;
   description?: string;
   properties?: Record<string, SchemaNode>;

@@ -1,5 +1,5 @@
 import yaml from "js-yaml";
-import { schemaRoot } from "./load";
+import { SchemaNode as Node, schemaRoot } from "./load";
 
 /** Comment lines are wrapped to this width (indentation included). */
 const WIDTH = 80;
@@ -12,17 +12,6 @@ const HEADER = [
   "and may be left out.",
 ];
 
-interface Node {
-  type?: string;
-  description?: string;
-  properties?: Record<string, Node>;
-  required?: readonly string[];
-  default?: unknown;
-  examples?: readonly unknown[];
-  enum?: readonly unknown[];
-  minimum?: number;
-  maximum?: number;
-}
 
 /**
  * config.sample.yaml, derived from the schema: every key in schema order,
@@ -30,7 +19,7 @@ interface Node {
  * example). An optional key with neither default nor effect unless set
  * (database.url) is shown commented out with its example.
  */
-export function generateSample(schema: Node = schemaRoot as Node): string {
+export function generateSample(schema: Node = schemaRoot): string {
   const lines = HEADER.map((l) => (l ? `# ${l}` : "#"));
   const required = new Set(schema.required ?? []);
   for (const [key, node] of Object.entries(schema.properties ?? {})) {
