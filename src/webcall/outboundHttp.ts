@@ -133,7 +133,7 @@ export class OutboundHttp {
       throw new OutboundError("bad_url", "not a URL");
     }
     if (url.username || url.password) throw new OutboundError("bad_url", "URLs with credentials are not allowed");
-    if (url.protocol !== "https:" && !(url.protocol === "http:" && this.config.allowHttp)) {
+    if (url.protocol !== "https:" && !(url.protocol === "http:" && (this.config.allowHttp || this.trusted(url)))) {
       throw new OutboundError("bad_scheme", `${url.protocol} URLs are not allowed${url.protocol === "http:" ? " (only https)" : ""}`);
     }
     return url;
@@ -149,14 +149,14 @@ export class OutboundHttp {
     const literal = isIP(host);
     if (literal) {
       target = { address: host, family: literal === 6 ? 6 : 4 };
-      this.allow([target.address]);
+      this.allow(url, [target.address]);
     } else {
       const addresses = await this.withDeadline(deadline, this.resolve(host).catch((error: NodeJS.ErrnoException) => {
         throw new OutboundError("network", `cannot resolve ${host}: ${error.code ?? error.message}`);
       }));
       if (addresses.length === 0) throw new OutboundError("network", `cannot resolve ${host}`);
       // Every address must pass: a name mixing public and private addresses is refused.
-      this.allow(addresses.map((a) => a.address));
+      this.allow(url, addresses.map((a) => a.address));
       target = addresses[0]!;
     }
     return this.send(url, init, target, deadline);
@@ -184,8 +184,14 @@ export class OutboundHttp {
     this.httpsAgent.destroy();
   }
 
-  private allow(addresses: string[]): void {
-    if (this.config.allowPrivateNetworks) return;
+  /** A host the operator listed in outbound.trustedHosts, by name or name:port. */
+  private trusted(url: URL): boolean {
+    const hosts = this.config.trustedHosts;
+    return hosts.includes(url.host) || hosts.includes(url.hostname);
+  }
+
+  private allow(url: URL, addresses: string[]): void {
+    if (this.config.allowPrivateNetworks || this.trusted(url)) return;
     const bad = addresses.find((a) => isBlockedAddress(a));
     if (bad !== undefined) throw new OutboundError("blocked_address", `refusing to connect to ${bad}: not a public address`);
   }

@@ -81,5 +81,8 @@ export function webcallConfig(overrides: Partial<Config["webcall"]> = {}): Confi
 }
 
 export function outboundConfig(overrides: Partial<Config["outbound"]> = {}): Config["outbound"] {
-  return { allowHttp: false, allowPrivateNetworks: false, timeoutMs: 2000, maxResponseBytes: 65536, ...overrides };
+  return {
+    allowHttp: false, allowPrivateNetworks: false, trustedHosts: [], nodes: {}, timeoutMs: 2000, maxResponseBytes: 65536,
+    discoveryCacheMs: 300000, discoveryFailureCacheMs: 60000, discoveryCacheSize: 10000, ...overrides,
+  };
 }
