@@ -41,7 +41,10 @@ describe("parseConfig", () => {
         trustProxy: false,
       },
       calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, ringUnknownCallers: true, candidateBatchMs: 50 },
-      outbound: { allowHttp: false, allowPrivateNetworks: false, timeoutMs: 5000, maxResponseBytes: 65536 },
+      outbound: {
+        allowHttp: false, allowPrivateNetworks: false, trustedHosts: [], nodes: {}, discoveryCacheMs: 300000,
+        discoveryFailureCacheMs: 60000, discoveryCacheSize: 10000, timeoutMs: 5000, maxResponseBytes: 65536,
+      },
       database: { dataDir: "./data", maxConnections: 10 },
       logging: { level: "info" },
     });
