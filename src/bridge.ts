@@ -5,6 +5,7 @@ import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
 import { logger, setLogLevel } from "./log";
 import { AppserviceListener } from "./matrix/AppserviceListener";
+import { DmInvites } from "./matrix/DmInvites";
 import { DmRooms } from "./matrix/DmRooms";
 import { HomeserverClient } from "./matrix/HomeserverClient";
 import { VirtualUserRegistry } from "./matrix/VirtualUserRegistry";
@@ -39,12 +40,15 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const virtualUsers = new VirtualUsers(config.bridge.userPrefix, config.homeserver.domain);
   const outbound = new OutboundHttp(config.outbound);
   const notify = new NotifyClient(outbound);
+  const rooms = new DmRooms(store, homeserver);
+  const registry = new VirtualUserRegistry(store, homeserver);
   const core = new CallCore({
     calls: config.calls,
     store,
     homeserver,
-    rooms: new DmRooms(store, homeserver),
-    registry: new VirtualUserRegistry(store, homeserver),
+    rooms,
+    dmInvites: new DmInvites(homeserver, registry, rooms),
+    registry,
     virtualUsers,
     localUsers: new LocalUsers(config.homeserver.domain, (id) => virtualUsers.isVirtual(id) || id === `@${registration.sender_localpart}:${config.homeserver.domain}`),
     party: new PartyChannel(store, notify),
@@ -57,6 +61,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     maxBodyBytes: config.appservice.maxBodyBytes,
     isRelevant: (event) => core.isRelevant(event),
     onEvent: (event, receivedAt) => core.onMatrixEvent(event, receivedAt),
+    onUserQuery: (userId) => core.provisionVirtualUser(userId),
   }, store);
   const webcall = createWebCallServer(core, config.webcall);
 

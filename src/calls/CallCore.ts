@@ -1,4 +1,5 @@
 import { logger } from "../log";
+import { tryParseMatrixUserId } from "../ids/matrix";
 import { PushedEvent } from "../matrix/AppserviceListener";
 import { SessionEvent, SetupRequest, SetupResponse } from "../webcall/protocol";
 import { RequestContext, WebCallNode } from "../webcall/WebCallNode";
@@ -70,6 +71,15 @@ export class CallCore implements WebCallNode {
 
   subscribe(sessionId: string, wake: () => void): () => void {
     return this.deps.party.subscribe(sessionId, wake);
+  }
+
+  /** The homeserver asks about a user in our namespace: register it if it stands for an address. */
+  async provisionVirtualUser(userId: string): Promise<boolean> {
+    const id = tryParseMatrixUserId(userId);
+    const address = id && this.deps.virtualUsers.addressOf(id);
+    if (!id || !address) return false;
+    await this.deps.registry.ensure(id, address);
+    return true;
   }
 
   isRelevant(event: PushedEvent): boolean {

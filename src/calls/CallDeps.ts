@@ -1,6 +1,7 @@
 import { Config } from "../config/schema";
 import { LocalUsers } from "../ids/localUsers";
 import { VirtualUsers } from "../ids/virtualUsers";
+import { DmInvites } from "../matrix/DmInvites";
 import { DmRooms } from "../matrix/DmRooms";
 import { HomeserverClient } from "../matrix/HomeserverClient";
 import { VirtualUserRegistry } from "../matrix/VirtualUserRegistry";
@@ -13,6 +14,7 @@ export interface CallDeps {
   store: Store;
   homeserver: HomeserverClient;
   rooms: DmRooms;
+  dmInvites: DmInvites;
   registry: VirtualUserRegistry;
   virtualUsers: VirtualUsers;
   localUsers: LocalUsers;

@@ -1,5 +1,5 @@
 import { logger } from "../log";
-import { RoomId } from "../ids/matrix";
+import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId, newPartyId } from "../ids/session";
 import { PushedEvent } from "../matrix/AppserviceListener";
 import * as ev from "../matrix/callEvents";
@@ -172,6 +172,11 @@ export class FromMatrix {
     const target = event.state_key;
     const membership = event.content.membership;
     if (typeof target !== "string") return;
+    if (membership === "invite" && deps.virtualUsers.isVirtual(target)) {
+      const virtualUserId = target as MatrixUserId;
+      await deps.dmInvites.onInvite(event.room_id as RoomId, event.sender as MatrixUserId, virtualUserId, deps.virtualUsers.addressOf(virtualUserId));
+      return;
+    }
     const dm = await deps.rooms.findByRoomId(event.room_id as RoomId);
     if (!dm) return;
     if (target === dm.matrixUserId) {

@@ -27,6 +27,9 @@ export interface AppserviceListenerOptions {
   /** Whether the bridge acts on an event at all (its own echoes it does not). */
   isRelevant: (event: PushedEvent) => boolean;
   onEvent: (event: PushedEvent, receivedAt: number) => Promise<void>;
+  /** The homeserver asks whether a user in our namespace exists (e.g. before
+   *  someone invites it); true once it has been provisioned. */
+  onUserQuery: (userId: string) => Promise<boolean>;
 }
 
 /**
@@ -50,8 +53,9 @@ export class AppserviceListener {
     app.put("/_matrix/app/v1/transactions/:txnId", transactions);
     app.put("/transactions/:txnId", transactions);
     app.post("/_matrix/app/v1/ping", (_req, res) => { res.json({}); });
-    // The bridge creates its virtual users itself; it never provisions on query.
-    app.get(["/_matrix/app/v1/users/:userId", "/users/:userId"], (_req, res) => { notFound(res); });
+    app.get(["/_matrix/app/v1/users/:userId", "/users/:userId"], (req, res, next) => {
+      options.onUserQuery(String(req.params.userId)).then((exists) => exists ? void res.json({}) : notFound(res), next);
+    });
     app.get(["/_matrix/app/v1/rooms/:alias", "/rooms/:alias"], (_req, res) => { notFound(res); });
     app.use((_req: express.Request, res: express.Response) => {
       res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" });
@@ -123,5 +127,5 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 function notFound(res: express.Response): void {
-  res.status(404).json({ errcode: "M_NOT_FOUND", error: "Not provisioned on query" });
+  res.status(404).json({ errcode: "M_NOT_FOUND", error: "No such user or room" });
 }

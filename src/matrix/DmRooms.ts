@@ -45,6 +45,14 @@ export class DmRooms {
     return { room, created: true };
   }
 
+  /** Makes `room` the pair's DM (a room the Matrix user invited the virtual user to). */
+  async adopt(room: DmRoom): Promise<void> {
+    const previous = await this.find(room.matrixUserId, room.virtualUserId);
+    await this.store.putDmRoom(room);
+    if (previous) this.byRoom.delete(previous.roomId);
+    this.remember(room);
+  }
+
   /** Invites the Matrix user back into a DM they left; if the virtual user
    *  can no longer invite there, a new DM replaces the old one. */
   async reinvite(room: DmRoom): Promise<DmRoom> {

@@ -96,6 +96,16 @@ export class HomeserverClient {
     return res.event_id as EventId;
   }
 
+  /** A state event's content, or undefined when the room has none. */
+  async stateEvent(as: MatrixUserId, roomId: RoomId, type: string, stateKey = ""): Promise<Record<string, unknown> | undefined> {
+    try {
+      return await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, as);
+    } catch (err) {
+      if (err instanceof MatrixRequestError && err.status === 404) return undefined;
+      throw err;
+    }
+  }
+
   async joinedMembers(as: MatrixUserId, roomId: RoomId): Promise<string[]> {
     const res = await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`, as);
     return Object.keys((res.joined ?? {}) as object);
