@@ -12,6 +12,7 @@ import { VirtualUserRegistry } from "./matrix/VirtualUserRegistry";
 import { openStore } from "./store";
 import { Store } from "./store/Store";
 import { NotifyClient } from "./webcall/notifyClient";
+import { NodeDiscovery } from "./webcall/discovery";
 import { OutboundHttp } from "./webcall/outboundHttp";
 import { createWebCallServer } from "./webcall/server";
 
@@ -52,6 +53,9 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     virtualUsers,
     localUsers: new LocalUsers(config.homeserver.domain, (id) => virtualUsers.isVirtual(id) || id === `@${registration.sender_localpart}:${config.homeserver.domain}`),
     party: new PartyChannel(store, notify),
+    discovery: new NodeDiscovery(outbound, config.outbound),
+    outbound,
+    self: { publicUrl: config.webcall.publicUrl, domain: config.homeserver.domain.toLowerCase() },
     now: Date.now,
   });
   const appservice = new AppserviceListener({

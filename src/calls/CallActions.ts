@@ -19,7 +19,7 @@ export interface Ending {
   matrix?: { hangup: ev.MatrixHangupReason } | { reject: true };
   /** The hangup reason the WebCall party is sent, if any. */
   party?: HangupReason;
-  notice?: "missed" | "declined" | "ended";
+  notice?: "missed" | "declined" | "ended" | "not_put_through";
   /** Set when the call lost glare to another. */
   replacedBy?: SessionId;
 }
@@ -227,7 +227,8 @@ export class CallActions {
       const who = this.partyLabel(call);
       const text = ending.notice === "missed" ? notices.missedNotice(who)
         : ending.notice === "declined" ? notices.declinedNotice(who)
-          : notices.endedNotice(who, (ended.endedAt ?? 0) - (call.answeredAt ?? ended.endedAt ?? 0));
+          : ending.notice === "not_put_through" ? notices.notPutThroughNotice(who)
+            : notices.endedNotice(who, (ended.endedAt ?? 0) - (call.answeredAt ?? ended.endedAt ?? 0));
       await this.notice(call, text).catch((err: Error) => log.warn("could not send notice", { callId: call.callId, error: err.message }));
     }
     log.info("call ended", { callId: call.callId, direction: call.direction, reason: ending.reason });
@@ -243,11 +244,10 @@ export class CallActions {
     this.ownCallsByPair.set(pairKey(call.matrixUserId, call.virtualUserId), call);
   }
 
-  /** The Matrix user's own call in this pair that is ringing with no WebCall
-   *  party attached yet, if any. */
+  /** The Matrix user's own unanswered call in this pair, if any. */
   pendingOwnCall(call: Pick<CallRecord, "matrixUserId" | "virtualUserId">): CallRecord | undefined {
     const own = this.ownCallsByPair.get(pairKey(call.matrixUserId, call.virtualUserId));
-    return own && own.state === "ringing" && own.tokenHash === "" ? own : undefined;
+    return own && (own.state === "preparing" || own.state === "ringing") ? own : undefined;
   }
 
   /** Keeps the latest record of a live call for the candidate batchers. */

@@ -8,6 +8,7 @@ import { CallDeps } from "./CallDeps";
 import { FromMatrix } from "./FromMatrix";
 import { FromParty } from "./FromParty";
 import { InboundSetup } from "./InboundSetup";
+import { OutboundPlacement } from "./OutboundPlacement";
 
 const log = logger("call-core");
 
@@ -26,7 +27,7 @@ export class CallCore implements WebCallNode {
   constructor(private readonly deps: CallDeps) {
     this.actions = new CallActions(deps);
     this.inbound = new InboundSetup(deps, this.actions);
-    this.fromMatrix = new FromMatrix(deps, this.actions);
+    this.fromMatrix = new FromMatrix(deps, this.actions, new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self));
     this.fromParty = new FromParty(deps, this.actions);
   }
 

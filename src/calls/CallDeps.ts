@@ -6,7 +6,10 @@ import { DmRooms } from "../matrix/DmRooms";
 import { HomeserverClient } from "../matrix/HomeserverClient";
 import { VirtualUserRegistry } from "../matrix/VirtualUserRegistry";
 import { Store } from "../store/Store";
+import { NodeDiscovery } from "../webcall/discovery";
+import { OutboundHttp } from "../webcall/outboundHttp";
 import { PartyChannel } from "./PartyChannel";
+import { NodeIdentity } from "./OutboundPlacement";
 
 /** What the call core works with; built once in src/bridge.ts. */
 export interface CallDeps {
@@ -19,6 +22,9 @@ export interface CallDeps {
   virtualUsers: VirtualUsers;
   localUsers: LocalUsers;
   party: PartyChannel;
+  discovery: NodeDiscovery;
+  outbound: OutboundHttp;
+  self: NodeIdentity;
   now: () => number;
 }
 

@@ -8,6 +8,7 @@ import { IceCandidate } from "../webcall/protocol";
 import { CallActions } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
 import { lesserWins } from "./glare";
+import { OutboundPlacement } from "./OutboundPlacement";
 
 const log = logger("from-matrix");
 
@@ -18,7 +19,7 @@ const log = logger("from-matrix");
  * js-sdk's "replaced" hangup reason, hangups with no reason.
  */
 export class FromMatrix {
-  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly placement: OutboundPlacement) {}
 
   /** Membership changes and call events from real users; never our own echoes. */
   isRelevant(event: PushedEvent): boolean {
@@ -121,7 +122,7 @@ export class FromMatrix {
     if (!calleeAddress || !callerAddress) return; // the anonymous caller cannot be called back
     const now = deps.now();
     const call: CallRecord = {
-      callId, direction: "outbound", state: "ringing", tokenHash: "",
+      callId, direction: "outbound", state: "preparing", tokenHash: "",
       callerAddress, calleeAddress, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId,
       roomId: dm.roomId, bridgePartyId: newPartyId(),
       matrixPartyId: typeof content.party_id === "string" ? content.party_id : null,
@@ -134,7 +135,9 @@ export class FromMatrix {
     if (!inserted.inserted) return; // a retried transaction
     this.actions.schedule(call);
     this.actions.trackOwnCall(call);
-    await this.glareWithInbound(call);
+    if (await this.glareWithInbound(call)) return;
+    // Placed outside this mutex turn: the callee's node may be calling us right now.
+    void this.placement.place(call);
   }
 
   /**
@@ -143,7 +146,7 @@ export class FromMatrix {
    * wins. The loser is ended by the bridge itself (clients may not do their
    * half), and a losing WebCall party is told to continue in the survivor.
    */
-  private async glareWithInbound(mine: CallRecord): Promise<void> {
+  private async glareWithInbound(mine: CallRecord): Promise<boolean> {
     const { deps, actions } = this;
     const theirs = (await deps.store.liveCallsInRoom(mine.roomId!))
       .filter((c) => c.direction === "inbound" && c.state !== "connected");
@@ -152,19 +155,21 @@ export class FromMatrix {
       const userWins = !wasSent || lesserWins(inbound.callId, mine.callId) === mine.callId;
       if (!userWins) {
         await actions.end(mine, { reason: "glare", matrix: { reject: true }, replacedBy: inbound.callId });
-        return;
+        return true;
       }
-      const attached = await deps.store.transitionCall(mine.callId, ["ringing"], {
-        tokenHash: inbound.tokenHash, notifyUrl: inbound.notifyUrl, notifyToken: inbound.notifyToken,
+      // The WebCall party answers the user's call instead of placing it anew.
+      const attached = await deps.store.transitionCall(mine.callId, ["preparing"], {
+        state: "ringing", tokenHash: inbound.tokenHash, notifyUrl: inbound.notifyUrl, notifyToken: inbound.notifyToken,
       });
-      if (!attached) return;
+      if (!attached) return true;
       actions.trackOwnCall(attached);
       await deps.party.send(inbound, { type: "replace", sessionId: mine.callId, offer: mine.offer });
       await actions.end(inbound, { reason: "glare", matrix: wasSent ? { hangup: "user_hangup" } : undefined, replacedBy: mine.callId });
       await deps.party.replay(attached);
       log.info("glare: the Matrix user's call survives", { lost: inbound.callId, kept: mine.callId });
-      return;
+      return true;
     }
+    return false;
   }
 
   private async onMembership(event: PushedEvent): Promise<void> {

@@ -51,10 +51,12 @@ export class FromParty {
         actions.partyCandidates(call, event.candidates);
         return call;
       case "answer": {
-        if (call.state !== "ringing") return call;
+        // An outbound call's node may answer before its setup answer is handled.
+        const answerable = call.state === "ringing" || (call.direction === "outbound" && call.state === "preparing");
+        if (!answerable) return call;
         await deps.homeserver.sendEvent(call.virtualUserId, call.roomId!, ev.CALL_ANSWER,
           ev.answerContent(call.callId, call.bridgePartyId, event.answer), `answer.${call.callId}`);
-        const connected = await deps.store.transitionCall(call.callId, ["ringing"], {
+        const connected = await deps.store.transitionCall(call.callId, ["ringing", "preparing"], {
           state: "connected", answer: event.answer, answeredAt: deps.now(),
         });
         if (connected) actions.answered(connected);

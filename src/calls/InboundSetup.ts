@@ -94,27 +94,35 @@ export class InboundSetup {
   }
 
   /**
-   * The Matrix user is already calling this party (their invite reached the
-   * bridge, so it is no longer "being prepared"): the lesser id survives.
-   * Returns the setup answer when the user's call wins, else ends it.
+   * The Matrix user is calling this party too (WebCall/1 §3). While the
+   * user's call is still being prepared (its node not yet asked), the
+   * arriving call wins; once it is on its way, the lesser id wins. Returns the
+   * setup answer when the user's call survives, else ends it and returns
+   * undefined so the arriving call rings.
    */
   private async glareWithOwnCall(call: CallRecord, token: string): Promise<SetupResponse | undefined> {
     const { deps } = this;
     const own = this.actions.pendingOwnCall(call);
     if (!own) return undefined;
-    if (lesserWins(own.callId, call.callId) === call.callId) {
-      await this.actions.end(own, { reason: "glare", matrix: { reject: true }, replacedBy: call.callId });
+    const onItsWay = own.state === "ringing" || own.tokenHash !== "";
+    if (!onItsWay || lesserWins(own.callId, call.callId) === call.callId) {
+      await this.actions.end(own, { reason: "glare", matrix: { reject: true }, party: onItsWay ? "user_hangup" : undefined, replacedBy: call.callId });
       return undefined;
     }
-    // The user's call survives: the WebCall caller answers its offer instead.
-    const attached = await deps.store.transitionCall(own.callId, ["ringing"], {
-      tokenHash: call.tokenHash, notifyUrl: call.notifyUrl, notifyToken: call.notifyToken,
-    });
-    if (!attached) return undefined;
-    this.actions.trackOwnCall(attached);
-    const response: SetupResponse = { status: "success", sessionId: own.callId, token, offer: own.offer };
+    // The user's call survives: the caller answers its offer instead, with the
+    // token its node already holds for it (or, with no node yet, this one).
+    let survivorToken = own.notifyToken;
+    if (!survivorToken) {
+      const attached = await deps.store.transitionCall(own.callId, ["preparing", "ringing"], {
+        state: "ringing", tokenHash: call.tokenHash, notifyUrl: call.notifyUrl, notifyToken: call.notifyToken,
+      });
+      if (!attached) return undefined;
+      this.actions.trackOwnCall(attached);
+      await deps.party.replay(attached);
+      survivorToken = token;
+    }
+    const response: SetupResponse = { status: "success", sessionId: own.callId, token: survivorToken, offer: own.offer };
     await deps.store.insertCall({ ...call, state: "replaced", replacedBy: own.callId, endReason: "glare", endedAt: deps.now(), setupResponse: response });
-    await deps.party.replay(attached);
     log.info("glare: the Matrix user's own call survives", { lost: call.callId, kept: own.callId });
     return response;
   }
@@ -130,6 +138,7 @@ export class InboundSetup {
   }
 }
 
-function setupFingerprint(caller: Address | null, callee: Address): string {
+/** Identifies a setup's parties, so a retry with the same session id and token is recognised. */
+export function setupFingerprint(caller: Address | null, callee: Address): string {
   return createHash("sha256").update(`${caller ?? ""}\u0000${callee}`).digest("hex");
 }

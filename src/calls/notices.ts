@@ -24,3 +24,7 @@ export function formatDuration(ms: number): string {
   if (m) return `${m}m ${s}s`;
   return `${s}s`;
 }
+
+export function notPutThroughNotice(callee: string): string {
+  return `Your call to ${callee} could not be put through.`;
+}

@@ -5,14 +5,13 @@
  */
 import { ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
 import { parseConfig } from "../../src/config/load";
 import { writeRegistration } from "../../src/config/registration";
 import { TestHomeserver, RoomEvent } from "../homeserver";
-import { waitFor, SERVER_NAME } from "./fixture";
+import { freePort, waitFor, SERVER_NAME } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson, WebCallSession } from "./webcallClient";
 
@@ -21,15 +20,6 @@ const root = join(__dirname, "..", "..");
 const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const ANSWER = { type: "answer", sdp: "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const VIRTUAL = "@webcall_alf=40employer.com:example.org";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe("a bridge killed mid-call", () => {
   let hs: TestHomeserver;

@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -9,12 +10,15 @@ import { parseConfig } from "../../src/config/load";
 import { Config } from "../../src/config/schema";
 import { TestHomeserver, RoomEvent } from "../homeserver";
 import { callEventProblems } from "../schemas/matrixCallEvents";
+import { TestWebCallNode } from "./webcallNode";
 
 export const SERVER_NAME = "example.org";
 const PG_URL = process.env.WEBCALL_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
 export interface FixtureOptions {
   store?: "pglite" | "postgres";
+  /** Outbound settings; by default every domain's node is the fixture's TestWebCallNode. */
+  outbound?: Partial<Config["outbound"]>;
   calls?: Partial<Config["calls"]>;
   legacyAccessTokenPush?: boolean;
 }
@@ -29,6 +33,7 @@ export class BridgeFixture {
   readonly sent: RoomEvent[] = [];
   readonly problems: string[] = [];
   private pgSchema?: string;
+  node!: TestWebCallNode;
 
   private constructor(readonly hs: TestHomeserver, readonly config: Config, readonly registration: BridgeRegistration, private readonly dataDir: string) {}
 
@@ -45,12 +50,14 @@ export class BridgeFixture {
       await admin.end();
       databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${pgSchema}`)}`;
     }
+    const node = await TestWebCallNode.start();
+    const webcallPort = await freePort();
     const config = parseConfig(yaml.dump({
       homeserver: { url: hs.url, domain: SERVER_NAME },
       appservice: { bind: "127.0.0.1" },
-      webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 10000 } },
+      webcall: { bind: "127.0.0.1", port: webcallPort, publicUrl: `http://127.0.0.1:${webcallPort}/webcall`, rateLimit: { max: 10000 } },
       calls: { candidateBatchMs: 20, ...options.calls },
-      outbound: { allowHttp: true, allowPrivateNetworks: true },
+      outbound: { allowHttp: true, allowPrivateNetworks: true, nodes: { "employer.com": node.url }, ...options.outbound },
       database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
       logging: { level: process.env.WEBCALL_TEST_LOG ?? "error" },
     }), "e2e");
@@ -58,6 +65,7 @@ export class BridgeFixture {
       id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall",
     };
     const fixture = new BridgeFixture(hs, config, registration, dataDir);
+    fixture.node = node;
     fixture.pgSchema = pgSchema;
     hs.on("event", (ev) => fixture.check(ev));
     await fixture.startBridge();
@@ -88,6 +96,7 @@ export class BridgeFixture {
   async stop(): Promise<void> {
     await this.bridge.stop();
     await this.hs.stop();
+    await this.node.stop();
     rmSync(this.dataDir, { recursive: true, force: true });
     if (this.pgSchema) {
       const admin = new Client({ connectionString: PG_URL });
@@ -111,6 +120,15 @@ export class BridgeFixture {
     this.sent.push(ev);
     this.problems.push(...callEventProblems(ev.type, ev.content));
   }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

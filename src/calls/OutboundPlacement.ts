@@ -1,0 +1,135 @@
+import { logger } from "../log";
+import { domainOf } from "../ids/address";
+import { SessionId, newPartyId, newSessionToken } from "../ids/session";
+import { CallRecord } from "../store/Store";
+import { NodeDiscovery } from "../webcall/discovery";
+import { OutboundError, OutboundHttp } from "../webcall/outboundHttp";
+import { SetupRequest, SetupResponse } from "../webcall/protocol";
+import { checkResponse } from "../webcall/validate";
+import { CallActions, hashToken } from "./CallActions";
+import { CallDeps } from "./CallDeps";
+import { setupFingerprint } from "./InboundSetup";
+
+const log = logger("outbound");
+const FIRST_RETRY_MS = 250;
+const MAX_RETRY_MS = 2000;
+
+export interface NodeIdentity {
+  /** This bridge's WebCall endpoint, given as `notify`. */
+  publicUrl: string;
+  /** This node's domain, added to `via`. */
+  domain: string;
+}
+
+/**
+ * A Matrix user calls a WebCall address: find the callee's node and POST the
+ * call to it. The POST runs outside the pair's mutex, because the other node
+ * may be calling us at the same moment and must be able to get through
+ * (glare). Retries reuse the same sessionId and token, so the callee never
+ * rings twice.
+ */
+export class OutboundPlacement {
+  constructor(
+    private readonly deps: CallDeps,
+    private readonly actions: CallActions,
+    private readonly discovery: NodeDiscovery,
+    private readonly http: OutboundHttp,
+    private readonly self: NodeIdentity,
+  ) {}
+
+  async place(call: CallRecord): Promise<void> {
+    try {
+      await this.tryPlace(call);
+    } catch (err) {
+      log.warn("could not place the call", { callId: call.callId, error: (err as Error).message });
+      await this.actions.withCall(call, (current) => this.notPutThrough(current, "unreachable"));
+    }
+  }
+
+  private async tryPlace(call: CallRecord): Promise<void> {
+    const endpoint = await this.discovery.endpointFor(domainOf(call.calleeAddress));
+    if (!endpoint) {
+      await this.actions.withCall(call, (current) => this.notPutThrough(current, "no_node"));
+      return;
+    }
+    const token = newSessionToken();
+    // The node is attached before the POST: its first events may overtake its answer.
+    const attached = await this.actions.withCall(call, async (current) =>
+      current.state === "preparing" && current.tokenHash === ""
+        ? this.deps.store.transitionCall(call.callId, ["preparing"], { tokenHash: hashToken(token), notifyUrl: endpoint, notifyToken: token })
+        : undefined);
+    if (!attached) return;
+    this.actions.trackOwnCall(attached);
+    const request: SetupRequest = {
+      callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token,
+      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.self.publicUrl, via: [this.self.domain],
+    };
+    const response = await this.post(endpoint, request, call.expiresAt);
+    await this.actions.withCall(call, (current) => this.onResponse(current, response, endpoint));
+  }
+
+  /** POSTs the setup, retrying 5xx, 429, timeouts and network errors until the call's lifetime ends. */
+  private async post(endpoint: string, request: SetupRequest, deadline: number): Promise<SetupResponse> {
+    let wait = FIRST_RETRY_MS;
+    for (;;) {
+      try {
+        const { body } = await this.http.postJson(endpoint, request);
+        const [ok, problem] = checkResponse("setup-response", body);
+        if (!ok) throw new Error(`the node's answer does not match the protocol: ${problem}`);
+        return body as SetupResponse;
+      } catch (err) {
+        const retryable = err instanceof OutboundError
+          && (err.code === "timeout" || err.code === "network" || (err.code === "http_status" && (err.status === 429 || (err.status ?? 0) >= 500)));
+        const pause = Math.max(wait, err instanceof OutboundError ? err.retryAfterMs ?? 0 : 0);
+        if (!retryable || this.deps.now() + pause >= deadline) throw err;
+        await new Promise((r) => setTimeout(r, pause));
+        wait = Math.min(wait * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  private async onResponse(call: CallRecord, response: SetupResponse, endpoint: string): Promise<void> {
+    if (call.state !== "preparing" && call.state !== "ringing") return; // ended (or answered) meanwhile
+    if (response.status === "could_not_attend") return this.notPutThrough(call, "could_not_attend");
+    if (response.sessionId !== call.callId) {
+      if (!response.offer) return this.notPutThrough(call, "renamed_session");
+      return this.adoptRemoteCall(call, response.sessionId as SessionId, response.token, response.offer, endpoint);
+    }
+    const token = response.token;
+    const next = await this.deps.store.transitionCall(call.callId, ["preparing"], {
+      state: "ringing",
+      // "use this key instead"
+      ...(token !== call.notifyToken ? { tokenHash: hashToken(token), notifyToken: token } : {}),
+    });
+    if (next) this.actions.trackOwnCall(next);
+  }
+
+  /**
+   * Glare decided at the callee's node: its own call to our user survived and
+   * came back in the setup answer. Our user's call ends, and theirs rings
+   * here as an inbound call (unless its own POST already made it one).
+   */
+  private async adoptRemoteCall(own: CallRecord, sessionId: SessionId, token: string, offer: CallRecord["offer"], endpoint: string): Promise<void> {
+    const { deps, actions } = this;
+    await actions.end(own, { reason: "glare", matrix: { reject: true }, replacedBy: sessionId });
+    const now = deps.now();
+    const theirs: CallRecord = {
+      callId: sessionId, direction: "inbound", state: "preparing", tokenHash: hashToken(token),
+      callerAddress: own.calleeAddress, calleeAddress: own.callerAddress!, matrixUserId: own.matrixUserId,
+      virtualUserId: own.virtualUserId, roomId: own.roomId, bridgePartyId: newPartyId(), matrixPartyId: null,
+      matrixVersion: "1", offer, answer: null, lifetimeMs: own.expiresAt - now, createdAt: now, expiresAt: own.expiresAt,
+      answeredAt: null, endedAt: null, notifyUrl: endpoint, notifyToken: token, via: [],
+      setupFingerprint: setupFingerprint(own.calleeAddress, own.callerAddress!),
+      setupResponse: { status: "success", sessionId, token }, replacedBy: null, endReason: null,
+    };
+    const inserted = await deps.store.insertCall(theirs);
+    if (!inserted.inserted) return;
+    actions.schedule(theirs);
+    log.info("glare: the callee's own call survives", { lost: own.callId, kept: sessionId });
+    await actions.ring(theirs);
+  }
+
+  private notPutThrough(call: CallRecord, reason: string): Promise<void> {
+    return this.actions.end(call, { reason, matrix: { reject: true }, notice: "not_put_through" });
+  }
+}
