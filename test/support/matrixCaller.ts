@@ -358,7 +358,9 @@ export class MatrixCaller {
   /**
    * Stops the client and releases everything: live calls end locally (nothing is sent
    * unless `hangUpCalls`), their peer connections close, local media stops, our
-   * listeners go, the sync loop stops. Stop callers before the homeserver.
+   * listeners go, the sync loop stops, and every reference to wrtc objects is dropped
+   * (`calls` and `callErrors` are empty afterwards; see `releaseWrtcObjects`). Stop
+   * callers before the homeserver.
    */
   async stop(opts: { hangUpCalls?: boolean } = {}): Promise<void> {
     if (this.stopped) return;
@@ -385,8 +387,33 @@ export class MatrixCaller {
     for (const call of handler?.calls.values() ?? []) if (!this.calls.includes(call)) this.calls.push(call);
     await this.endCallsLocally(CallErrorCode.UserHangup);
 
-    this.client.getMediaHandler().stopAllStreams();
+    const mediaHandler = this.client.getMediaHandler();
+    mediaHandler.stopAllStreams();
     while (this.cleanups.length) this.cleanups.pop()!();
+    this.releaseWrtcObjects(mediaHandler);
+  }
+
+  /**
+   * Drops every reference this caller (and its stopped js-sdk client) still has to
+   * wrtc objects, so the garbage collection in `teardownWrtcGlobals()` can free them.
+   *
+   * Why: wrtc's native objects (peer connections, transceivers, senders, tracks,
+   * streams) must be collected while Node is still running. One still reachable when
+   * Node tears down is finalized during environment cleanup, where wrtc's finalizers
+   * touch V8 without a handle scope: SIGSEGV / abort after the tests have passed.
+   * A stopped MatrixCaller is often still referenced (e.g. a `let` in a describe
+   * block), so it must not keep its calls (each holds its RTCPeerConnection and
+   * transceivers) nor let js-sdk keep its cached getUserMedia stream
+   * (`MediaHandler.getMediaStreamPromise`, which `stopAllStreams()` leaves set).
+   * After stop(), `calls`, `callErrors` and the recorded timeline are empty.
+   */
+  private releaseWrtcObjects(mediaHandler: ReturnType<MatrixClient["getMediaHandler"]>): void {
+    this.calls.length = 0;
+    this.callErrors.length = 0;
+    this.incoming.length = 0;
+    this.taken.clear();
+    this.timeline.length = 0;
+    (mediaHandler as unknown as { getMediaStreamPromise?: Promise<MediaStream> }).getMediaStreamPromise = undefined;
   }
 
   /**

@@ -9,7 +9,7 @@
  * Every WebCallCaller answers `ping:<n>` on its data channel with `pong:<n>`, so two
  * of them (or one and a peer built on it) can prove a round trip.
  */
-import { createSyntheticAudioTrack, wrtc } from "./wrtcGlobals";
+import { createPeerConnection, createSyntheticAudioTrack, wrtc } from "./wrtcGlobals";
 import { isConnected, mediaFlowReport, MediaFlowOptions, MediaFlowReport, sleep, waitForMediaFlowing, withTimeout } from "./mediaStats";
 
 export interface SessionDescription {
@@ -98,7 +98,7 @@ export class WebCallCaller {
   }
 
   private createPeerConnection(): RTCPeerConnection {
-    const pc = new wrtc.RTCPeerConnection({ iceServers: this.options.iceServers ?? [], bundlePolicy: "max-bundle" });
+    const pc = createPeerConnection({ iceServers: this.options.iceServers ?? [], bundlePolicy: "max-bundle" }, "WebCallCaller peer connection");
     pc.addEventListener("icecandidate", (ev: RTCPeerConnectionIceEvent) => {
       if (pc !== this._pc) return;
       if (ev.candidate?.candidate) {
@@ -302,7 +302,11 @@ export class WebCallCaller {
     return waitForMediaFlowing(() => (this.closed ? undefined : this._pc), opts);
   }
 
-  /** Closes the data channel and peer connection and stops our track. Idempotent. */
+  /**
+   * Closes the data channel and peer connection and stops our track. Idempotent.
+   * A closed caller still references its peer connection: drop it (e.g. pop it off the
+   * suite's list) before `teardownWrtcGlobals()`, which waits for it to be collected.
+   */
   close(): void {
     if (this.closed) return;
     this.closed = true;

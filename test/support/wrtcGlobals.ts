@@ -19,10 +19,23 @@
  * - (Not a probe, but needed for a clean exit: see `unrefMatrixSdkLongTimers`.)
  *
  * Synthetic audio comes from one `wrtc.nonstandard.RTCAudioSource` fed 10 ms frames
- * on an interval. wrtc crashes the process (SIGSEGV at exit) if an RTCAudioSource that
- * has created a track is still alive when Node tears down, so `teardownWrtcGlobals()`
- * drops the source and forces a garbage collection. Always call it (afterAll), after
- * every client and peer connection has been stopped.
+ * on an interval.
+ *
+ * Clean exit: wrtc's native objects must be garbage-collected while Node is still
+ * running. Whatever is still alive when Node tears down is finalized during
+ * environment cleanup, and wrtc's finalizers are not safe there: e.g. an
+ * RTCRtpTransceiver's destructor releases its sender's N-API reference, fails, and
+ * builds a JS error without a handle scope (SIGSEGV, or SIGABRT, after "Tests: n
+ * passed"). The same goes for an RTCAudioSource that has created a track. A closed
+ * RTCPeerConnection (and its data channels, tracks) is also kept alive by wrtc itself
+ * until its "closed" event has gone through the event loop, which can be well after
+ * `close()` returns. So `teardownWrtcGlobals()` drops the audio source, closes any
+ * peer connection still open, waits until every peer connection and data channel
+ * made through this module (`createPeerConnection()`, and js-sdk's through the global
+ * `RTCPeerConnection`) has been collected, and fails with their names if something
+ * still references one: a suite must not keep wrtc objects (a stopped client's calls,
+ * a closed WebCallCaller in a `let`) past its teardown. Always call it (afterAll),
+ * after every client and peer connection has been stopped and dropped.
  */
 import v8 from "node:v8";
 import vm from "node:vm";
@@ -79,6 +92,16 @@ function startFeeder(): AudioFeeder {
   return f;
 }
 
+/** Stops the interval and every track handed out, and drops the source. */
+function stopFeeder(): void {
+  if (!feeder) return;
+  clearInterval(feeder.interval);
+  for (const t of feeder.tracks) if (t.readyState !== "ended") t.stop();
+  feeder.tracks.clear();
+  feeder.source = null;
+  feeder = undefined;
+}
+
 /** A live audio track carrying the synthetic signal. Stopped by `teardownWrtcGlobals()` at the latest. */
 export function createSyntheticAudioTrack(): MediaStreamTrack {
   const f = startFeeder();
@@ -90,6 +113,115 @@ export function createSyntheticAudioTrack(): MediaStreamTrack {
 /** A stream with one synthetic audio track. */
 export function createSyntheticAudioStream(): MediaStream {
   return new wrtc.MediaStream([createSyntheticAudioTrack()]);
+}
+
+// ---------------------------------------------------------------------------
+// Peer connections and data channels made through this module, so teardown can
+// wait until wrtc has let go of them and they are collected (see the file comment).
+
+interface TrackedWrtcObject {
+  ref: WeakRef<object>;
+  what: string;
+  /** For peer connections: whether the "closed" signalingstatechange event has been dispatched. */
+  closedEventSeen?: boolean;
+}
+
+const trackedObjects = new Set<TrackedWrtcObject>();
+let trackedSeq = 0;
+
+function trackWrtcObject(obj: object, kind: string, detail?: string): TrackedWrtcObject {
+  const entry: TrackedWrtcObject = { ref: new WeakRef(obj), what: `${kind} #${++trackedSeq}${detail ? ` ${detail}` : ""}` };
+  trackedObjects.add(entry);
+  return entry;
+}
+
+/** wrtc's RTCPeerConnection, registered (weakly) with teardown together with its data channels. */
+class TrackedRTCPeerConnection extends wrtc.RTCPeerConnection {
+  constructor(configuration?: RTCConfiguration, what = "global RTCPeerConnection (js-sdk)") {
+    super(configuration);
+    const entry = trackWrtcObject(this, what);
+    const pcName = entry.what;
+    entry.closedEventSeen = false;
+    // wrtc releases its own hold on the connection right after dispatching this event.
+    this.addEventListener("signalingstatechange", () => {
+      if (this.signalingState === "closed") entry.closedEventSeen = true;
+    });
+    this.addEventListener("datachannel", (ev: RTCDataChannelEvent) => {
+      trackWrtcObject(ev.channel, "data channel", `"${ev.channel.label}" received by ${pcName}`);
+    });
+  }
+
+  override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+    const channel = super.createDataChannel(label, init);
+    trackWrtcObject(channel, "data channel", `"${label}"`);
+    return channel;
+  }
+}
+
+/**
+ * A wrtc RTCPeerConnection that `teardownWrtcGlobals()` knows about. Test helpers make
+ * theirs with this (js-sdk gets the same class as the global RTCPeerConnection).
+ */
+export function createPeerConnection(configuration?: RTCConfiguration, what = "peer connection"): RTCPeerConnection {
+  return new TrackedRTCPeerConnection(configuration, what);
+}
+
+/** How long teardown waits for wrtc to let go of closed connections before it fails. */
+const RELEASE_TIMEOUT_MS = 5000;
+
+/*
+ * Everything that touches a wrtc object during teardown runs in small synchronous
+ * functions, never in an async function's own body: a suspended async function keeps
+ * its interpreter registers, and a stale register holding the last object a loop saw
+ * keeps that object alive for as long as the function is suspended.
+ */
+
+/** Closes tracked peer connections nobody closed. */
+function closeOpenPeerConnections(): void {
+  for (const entry of trackedObjects) {
+    const obj = entry.ref.deref();
+    if (obj instanceof TrackedRTCPeerConnection && obj.signalingState !== "closed") obj.close();
+  }
+}
+
+/** Collects garbage and forgets what was collected; returns how many tracked objects are still alive. */
+function sweepTrackedObjects(): number {
+  forceGc();
+  for (const entry of trackedObjects) if (entry.ref.deref() === undefined) trackedObjects.delete(entry);
+  return trackedObjects.size;
+}
+
+function describeTrackedObjects(): string {
+  return [...trackedObjects].map((entry) => {
+    const obj = entry.ref.deref() as Partial<RTCPeerConnection & RTCDataChannel> | undefined;
+    const state = !obj ? "collected"
+      : obj.readyState !== undefined ? `readyState ${obj.readyState}`
+      : `signalingState ${obj.signalingState}${entry.closedEventSeen ? "" : ", closed event not dispatched yet"}`;
+    return `${entry.what} (${state})`;
+  }).join(", ");
+}
+
+/**
+ * Closes tracked peer connections nobody closed, then collects garbage until every
+ * tracked object is gone. Throws, naming them, if some are still alive at the deadline.
+ */
+async function collectTrackedObjects(): Promise<void> {
+  closeOpenPeerConnections();
+  const deadline = Date.now() + RELEASE_TIMEOUT_MS;
+  // deref() keeps its target alive until the current task ends, so every round starts in a new one.
+  while (sweepTrackedObjects() > 0) {
+    if (Date.now() > deadline) {
+      const left = describeTrackedObjects();
+      trackedObjects.clear();
+      throw new Error(
+        `wrtc objects still alive ${RELEASE_TIMEOUT_MS} ms into teardownWrtcGlobals(): ${left}. ` +
+        "Something still references them (a stopped client's calls, a closed WebCallCaller kept in a variable); " +
+        "Node would crash finalizing them at exit.",
+      );
+    }
+    // Let wrtc dispatch pending "closed" events and run its handle-close callbacks.
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 class StubAudioContext {
@@ -186,7 +318,7 @@ export function installWrtcGlobals(opts: { signal?: SyntheticSignal } = {}): voi
     addEventListener(): void {},
     removeEventListener(): void {},
   });
-  defineOn(g, "RTCPeerConnection", wrtc.RTCPeerConnection);
+  defineOn(g, "RTCPeerConnection", TrackedRTCPeerConnection);
   defineOn(g, "RTCSessionDescription", wrtc.RTCSessionDescription);
   defineOn(g, "RTCIceCandidate", wrtc.RTCIceCandidate);
   defineOn(g, "RTCRtpSender", wrtc.RTCRtpSender);
@@ -244,22 +376,18 @@ function forceGc(): void {
 
 /**
  * Stops the synthetic audio (interval and every track handed out), restores the
- * globals and collects the audio source (see the file comment for why). Safe to call
- * more than once. Call after all clients/callers are stopped.
+ * globals, closes tracked peer connections still open and collects the audio source
+ * and every tracked peer connection and data channel, failing if one stays alive (see
+ * the file comment for why). Safe to call more than once. Call after all
+ * clients/callers are stopped.
  */
 export async function teardownWrtcGlobals(): Promise<void> {
-  if (feeder) {
-    clearInterval(feeder.interval);
-    for (const t of feeder.tracks) if (t.readyState !== "ended") t.stop();
-    feeder.tracks.clear();
-    feeder.source = null;
-    feeder = undefined;
-    forceGc();
-    // N-API finalizers may run on a later tick; give them one, then collect again.
-    await new Promise((resolve) => setImmediate(resolve));
-    forceGc();
-  }
+  stopFeeder();
   while (restores.length) restores.pop()!();
   installed = false;
   signal = "tone";
+  await collectTrackedObjects();
+  // N-API finalizers may run on a later tick; give them one, then collect again.
+  await new Promise((resolve) => setImmediate(resolve));
+  forceGc();
 }
