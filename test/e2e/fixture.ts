@@ -17,6 +17,10 @@ const PG_URL = process.env.WEBCALL_TEST_PG_URL ?? "postgresql://postgres@127.0.0
 
 export interface FixtureOptions {
   store?: "pglite" | "postgres";
+  /** The homeserver's name (default example.org). */
+  serverName?: string;
+  /** A fixed port for the WebCall listener, so another bridge can be told the URL before this one starts. */
+  webcallPort?: number;
   /** Outbound settings; by default every domain's node is the fixture's TestWebCallNode. */
   outbound?: Partial<Config["outbound"]>;
   calls?: Partial<Config["calls"]>;
@@ -38,7 +42,8 @@ export class BridgeFixture {
   private constructor(readonly hs: TestHomeserver, readonly config: Config, readonly registration: BridgeRegistration, private readonly dataDir: string) {}
 
   static async start(options: FixtureOptions = {}): Promise<BridgeFixture> {
-    const hs = await TestHomeserver.start({ serverName: SERVER_NAME, legacyAccessTokenPush: options.legacyAccessTokenPush });
+    const serverName = options.serverName ?? SERVER_NAME;
+    const hs = await TestHomeserver.start({ serverName, legacyAccessTokenPush: options.legacyAccessTokenPush });
     const dataDir = mkdtempSync(path.join(tmpdir(), "webcall-e2e-"));
     let databaseUrl: string | undefined;
     let pgSchema: string | undefined;
@@ -51,13 +56,13 @@ export class BridgeFixture {
       databaseUrl = `${PG_URL}?options=${encodeURIComponent(`-c search_path=${pgSchema}`)}`;
     }
     const node = await TestWebCallNode.start();
-    const webcallPort = await freePort();
+    const webcallPort = options.webcallPort ?? await freePort();
     const config = parseConfig(yaml.dump({
-      homeserver: { url: hs.url, domain: SERVER_NAME },
+      homeserver: { url: hs.url, domain: serverName },
       appservice: { bind: "127.0.0.1" },
       webcall: { bind: "127.0.0.1", port: webcallPort, publicUrl: `http://127.0.0.1:${webcallPort}/webcall`, rateLimit: { max: 10000 } },
       calls: { candidateBatchMs: 20, ...options.calls },
-      outbound: { allowHttp: true, allowPrivateNetworks: true, nodes: { "employer.com": node.url }, ...options.outbound },
+      outbound: { allowHttp: true, allowPrivateNetworks: true, ...options.outbound, nodes: { "employer.com": node.url, ...options.outbound?.nodes } },
       database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
       logging: { level: process.env.WEBCALL_TEST_LOG ?? "error" },
     }), "e2e");
@@ -84,7 +89,7 @@ export class BridgeFixture {
       id: this.registration.id, url: `http://127.0.0.1:${this.bridge.appservicePort}`,
       as_token: this.registration.as_token, hs_token: this.registration.hs_token,
       sender_localpart: this.registration.sender_localpart, rate_limited: false,
-      namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${SERVER_NAME.replace(/\./g, "\\.")}` }] },
+      namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${this.config.homeserver.domain.replace(/\./g, "\\.")}` }] },
     });
   }
 
