@@ -27,8 +27,9 @@ export class CallCore implements WebCallNode {
   constructor(private readonly deps: CallDeps) {
     this.actions = new CallActions(deps);
     this.inbound = new InboundSetup(deps, this.actions);
-    this.fromMatrix = new FromMatrix(deps, this.actions, new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self));
-    this.fromParty = new FromParty(deps, this.actions);
+    const placement = new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self);
+    this.fromMatrix = new FromMatrix(deps, this.actions, placement);
+    this.fromParty = new FromParty(deps, this.actions, placement);
   }
 
   /** After a restart: re-arm lifetimes, ring what was still being prepared,

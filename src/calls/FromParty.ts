@@ -5,6 +5,7 @@ import { CallRecord } from "../store/Store";
 import { SessionEvent } from "../webcall/protocol";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
+import { OutboundPlacement } from "./OutboundPlacement";
 
 /**
  * Session events from the WebCall party: its candidates, its answer (when it
@@ -12,7 +13,7 @@ import { CallDeps } from "./CallDeps";
  * renegotiation and hangup. Each event id is applied once.
  */
 export class FromParty {
-  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly placement: OutboundPlacement) {}
 
   /** The call the token opens, or the protocol's 404/401. */
   async authorise(sessionId: string, token: string): Promise<CallRecord> {
@@ -26,7 +27,8 @@ export class FromParty {
 
   async deliver(sessionId: string, token: string, events: SessionEvent[]): Promise<void> {
     const found = await this.authorise(sessionId, token);
-    const bad = events.find((e) => e.type === "replace" || (e.type === "answer" && found.direction === "inbound"));
+    // The called side answers and replaces; on inbound calls that is us.
+    const bad = found.direction === "inbound" && events.find((e) => e.type === "replace" || e.type === "answer");
     if (bad) {
       throw new BridgeError(400, "WEBCALL_BAD_EVENT", bad.type === "replace"
         ? "replace is sent by the called side, not the caller"
@@ -39,7 +41,7 @@ export class FromParty {
       for (const event of events) {
         if (!(await this.deps.store.markPartyEventSeen(call.callId, event.id))) continue;
         call = (await this.apply(call, event)) ?? call;
-        if (call.state === "ended") return;
+        if (call.state === "ended" || call.state === "replaced") return;
       }
     });
   }
@@ -61,6 +63,13 @@ export class FromParty {
         });
         if (connected) actions.answered(connected);
         return connected;
+      }
+      case "replace": {
+        // Glare at the callee's node: its own call to our user survived; it
+        // rings here instead, under the token this session already uses.
+        if (call.state !== "preparing" && call.state !== "ringing") return call;
+        await this.placement.adoptRemoteCall(call, event.sessionId as CallRecord["callId"], call.notifyToken!, event.offer, call.notifyUrl!);
+        return { ...call, state: "replaced" };
       }
       case "negotiate": {
         if (call.state !== "connected" || call.matrixVersion !== "1" || !call.roomId) return call;

@@ -109,7 +109,7 @@ export class OutboundPlacement {
    * came back in the setup answer. Our user's call ends, and theirs rings
    * here as an inbound call (unless its own POST already made it one).
    */
-  private async adoptRemoteCall(own: CallRecord, sessionId: SessionId, token: string, offer: CallRecord["offer"], endpoint: string): Promise<void> {
+  async adoptRemoteCall(own: CallRecord, sessionId: SessionId, token: string, offer: CallRecord["offer"], endpoint: string): Promise<void> {
     const { deps, actions } = this;
     await actions.end(own, { reason: "glare", matrix: { reject: true }, replacedBy: sessionId });
     const now = deps.now();
