@@ -6,6 +6,8 @@
  *    against the same homeserver send done directly (the floor).
  * 2. Call setups per second with 100 concurrent callers.
  * 3. Memory per ringing call.
+ * 4. Outbound warm path: a Matrix user's invite → POST /webcall at the
+ *    callee's node, against the homeserver's own push time (the floor).
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  */
@@ -19,6 +21,7 @@ import { Client } from "pg";
 import { SyncWatcher } from "./syncWatcher";
 import { ms, summary } from "./stats";
 import { realisticOffer } from "./sdp";
+import { measureOutbound, startRemoteNode } from "./outbound";
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : fallback; };
@@ -62,6 +65,7 @@ async function post(url: string, body: object, headers: Record<string, string> =
 }
 
 async function main(): Promise<void> {
+  const remote = await startRemoteNode();
   const hs = await Child.start("homeserverProcess.ts");
   const hsUrl: string = hs.ready.url;
   const dataDir = mkdtempSync(join(tmpdir(), "webcall-bench-"));
@@ -76,6 +80,7 @@ async function main(): Promise<void> {
     homeserver: { url: hsUrl, domain: SERVER },
     webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 1_000_000 } },
     calls: { defaultLifetimeMs: 120000 },
+    outbound: { allowHttp: true, allowPrivateNetworks: true, nodes: { "remote.bench": remote.url } },
     database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
     logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },
   });
@@ -146,6 +151,9 @@ async function main(): Promise<void> {
   }
   const b = summary(viaBridge), f = summary(floor);
 
+  progress("measuring the outbound warm path against the homeserver's push");
+  const out = await measureOutbound({ hsUrl, serverName: SERVER, remoteDomain: "remote.bench", iterations: ITERATIONS, hsCall: (cmd, payload) => hs.call(cmd, payload), node: remote, offer: OFFER });
+
   progress(`warming ${CONCURRENCY} callers`);
   // 2. Throughput: 100 concurrent callers, each with a warm DM.
   const callers = Array.from({ length: CONCURRENCY }, (_, i) => `caller${i}@bench.org`);
@@ -196,6 +204,11 @@ async function main(): Promise<void> {
     `  floor (direct)  median ${ms(f.median)}   p99 ${ms(f.p99)}   (the same invite PUT straight to the homeserver)`,
     `  overhead        median ${ms(b.median - f.median)}   ratio ${(b.median / f.median).toFixed(2)}×   (target ≤ 2 ms)`,
     ``,
+    `outbound warm path (known node, no discovery): the Matrix user's m.call.invite → POST /webcall at the callee's node`,
+    `  via bridge      median ${ms(out.via.median)}   p99 ${ms(out.via.p99)}`,
+    `  floor (push)    median ${ms(out.floor.median)}   p99 ${ms(out.floor.p99)}   (the homeserver's push of the same event to a probe appservice)`,
+    `  overhead        median ${ms(out.via.median - out.floor.median)}   (target ≤ 2 ms)`,
+    ``,
     `call setups with ${CONCURRENCY} concurrent callers: ${SETUPS} setups in ${elapsed.toFixed(2)} s = ${rate.toFixed(0)} setups/s   (target ≥ 500)`,
     ``,
     `memory per ringing call (${RINGING} calls${m1.gc ? ", after GC, bridge process only" : ""}):`,
@@ -206,6 +219,7 @@ async function main(): Promise<void> {
   await sync.stop();
   await bridge.call("stop").catch(() => undefined);
   await hs.call("stop").catch(() => undefined);
+  remote.close();
   rmSync(dataDir, { recursive: true, force: true });
   if (STORE === "postgres") {
     const admin = new Client({ connectionString: PG_URL });

@@ -163,6 +163,7 @@ export class CallActions {
   /** Arms the lifetime timer of a call that has not been answered yet. */
   schedule(call: CallRecord): void {
     if (!NOT_ANSWERED.includes(call.state) || this.timers.has(call.callId)) return;
+    if (call.direction === "inbound") this.noteUnansweredInbound(call);
     const timer = setTimeout(() => {
       this.timers.delete(call.callId);
       this.withCall(call, (current) => this.expire(current))
@@ -174,6 +175,7 @@ export class CallActions {
 
   /** The call was answered: it no longer times out. */
   answered(call: CallRecord): void {
+    this.clearUnansweredInbound(call);
     clearTimeout(this.timers.get(call.callId));
     this.timers.delete(call.callId);
     this.remember(call);
@@ -239,6 +241,29 @@ export class CallActions {
     await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, "m.room.message", { msgtype: "m.notice", body: text });
   }
 
+  /** Pairs with an inbound call not yet answered, so the Matrix side's glare
+   *  check reads the store only when there may be something to find. */
+  private readonly unansweredInbound = new Map<string, Set<string>>();
+
+  noteUnansweredInbound(call: CallRecord): void {
+    const pair = pairKey(call.matrixUserId, call.virtualUserId);
+    const ids = this.unansweredInbound.get(pair) ?? new Set<string>();
+    ids.add(call.callId);
+    this.unansweredInbound.set(pair, ids);
+  }
+
+  mayHaveUnansweredInbound(call: Pick<CallRecord, "matrixUserId" | "virtualUserId">): boolean {
+    return this.unansweredInbound.has(pairKey(call.matrixUserId, call.virtualUserId));
+  }
+
+  private clearUnansweredInbound(call: CallRecord): void {
+    const pair = pairKey(call.matrixUserId, call.virtualUserId);
+    const ids = this.unansweredInbound.get(pair);
+    if (!ids) return;
+    ids.delete(call.callId);
+    if (!ids.size) this.unansweredInbound.delete(pair);
+  }
+
   /** Records (or updates) the Matrix user's own call for glare checks. */
   trackOwnCall(call: CallRecord): void {
     this.ownCallsByPair.set(pairKey(call.matrixUserId, call.virtualUserId), call);
@@ -259,6 +284,7 @@ export class CallActions {
     const { callId } = call;
     const pair = pairKey(call.matrixUserId, call.virtualUserId);
     if (this.ownCallsByPair.get(pair)?.callId === callId) this.ownCallsByPair.delete(pair);
+    this.clearUnansweredInbound(call);
     clearTimeout(this.timers.get(callId));
     this.timers.delete(callId);
     this.toMatrix.drop(callId);

@@ -23,17 +23,18 @@ export class CallCore implements WebCallNode {
   private readonly inbound: InboundSetup;
   private readonly fromMatrix: FromMatrix;
   private readonly fromParty: FromParty;
+  private readonly placement: OutboundPlacement;
 
   constructor(private readonly deps: CallDeps) {
     this.actions = new CallActions(deps);
     this.inbound = new InboundSetup(deps, this.actions);
-    const placement = new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self);
-    this.fromMatrix = new FromMatrix(deps, this.actions, placement);
-    this.fromParty = new FromParty(deps, this.actions, placement);
+    this.placement = new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self);
+    this.fromMatrix = new FromMatrix(deps, this.actions, this.placement);
+    this.fromParty = new FromParty(deps, this.actions, this.placement);
   }
 
-  /** After a restart: re-arm lifetimes, ring what was still being prepared,
-   *  end what expired while the bridge was down. */
+  /** After a restart: re-arm lifetimes, ring and place what was still being
+   *  prepared, end what expired while the bridge was down. */
   async resume(): Promise<void> {
     const live = await this.deps.store.liveCalls();
     for (const call of live) {
@@ -47,6 +48,8 @@ export class CallCore implements WebCallNode {
           void this.actions.withCall(call, (current) => current.state === "preparing" ? this.actions.ring(current) : Promise.resolve())
             .catch((err: Error) => log.warn("could not resume ringing", { callId: call.callId, error: err.message }));
         }
+        // Its setup may never have reached the callee's node; the same session and token make a repeat harmless.
+        if (call.direction === "outbound" && call.state === "preparing") void this.placement.place(call);
       }
     }
     if (live.length) log.info("resumed live calls", { count: live.length });

@@ -1,11 +1,12 @@
 import { logger } from "../log";
 import { MatrixUserId, RoomId } from "../ids/matrix";
-import { SessionId, newPartyId } from "../ids/session";
+import { SessionId, newPartyId, newSessionToken } from "../ids/session";
+import { domainOf } from "../ids/address";
 import { PushedEvent } from "../matrix/AppserviceListener";
 import * as ev from "../matrix/callEvents";
 import { CallRecord, DmRoom, SessionDescription } from "../store/Store";
 import { IceCandidate } from "../webcall/protocol";
-import { CallActions } from "./CallActions";
+import { CallActions, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
 import { lesserWins } from "./glare";
 import { OutboundPlacement } from "./OutboundPlacement";
@@ -121,14 +122,19 @@ export class FromMatrix {
     const callerAddress = deps.localUsers.addressOf(dm.matrixUserId);
     if (!calleeAddress || !callerAddress) return; // the anonymous caller cannot be called back
     const now = deps.now();
+    // With the callee's node already known, the call is on its way from the
+    // start: it is stored attached to the node, and placing it costs no
+    // further store round trip.
+    const endpoint = deps.discovery.known(domainOf(calleeAddress));
+    const token = endpoint ? newSessionToken() : null;
     const call: CallRecord = {
-      callId, direction: "outbound", state: "preparing", tokenHash: "",
+      callId, direction: "outbound", state: "preparing", tokenHash: token ? hashToken(token) : "",
       callerAddress, calleeAddress, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId,
       roomId: dm.roomId, bridgePartyId: newPartyId(),
       matrixPartyId: typeof content.party_id === "string" ? content.party_id : null,
       matrixVersion: String(content.version ?? "0"), offer, answer: null,
       lifetimeMs: lifetime, createdAt: now, expiresAt: now + lifetime - age, answeredAt: null, endedAt: null,
-      notifyUrl: null, notifyToken: null, via: [], setupFingerprint: null, setupResponse: null,
+      notifyUrl: endpoint ?? null, notifyToken: token, via: [], setupFingerprint: null, setupResponse: null,
       replacedBy: null, endReason: null,
     };
     const inserted = await deps.store.insertCall(call);
@@ -148,6 +154,7 @@ export class FromMatrix {
    */
   private async glareWithInbound(mine: CallRecord): Promise<boolean> {
     const { deps, actions } = this;
+    if (!actions.mayHaveUnansweredInbound(mine)) return false;
     const theirs = (await deps.store.liveCallsInRoom(mine.roomId!))
       .filter((c) => c.direction === "inbound" && c.state !== "connected");
     for (const inbound of theirs) {

@@ -47,10 +47,23 @@ export class OutboundPlacement {
   }
 
   private async tryPlace(call: CallRecord): Promise<void> {
+    const attached = call.notifyUrl && call.notifyToken ? call : await this.attachNode(call);
+    if (!attached) return;
+    const request: SetupRequest = {
+      callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token: attached.notifyToken!,
+      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.self.publicUrl, via: [this.self.domain],
+    };
+    const response = await this.post(attached.notifyUrl!, request, call.expiresAt);
+    await this.actions.withCall(call, (current) => this.onResponse(current, response, attached.notifyUrl!));
+  }
+
+  /** Finds the callee's node and attaches it to the call (unless the call
+   *  ended meanwhile, e.g. lost glare while still being prepared). */
+  private async attachNode(call: CallRecord): Promise<CallRecord | undefined> {
     const endpoint = await this.discovery.endpointFor(domainOf(call.calleeAddress));
     if (!endpoint) {
       await this.actions.withCall(call, (current) => this.notPutThrough(current, "no_node"));
-      return;
+      return undefined;
     }
     const token = newSessionToken();
     // The node is attached before the POST: its first events may overtake its answer.
@@ -58,14 +71,8 @@ export class OutboundPlacement {
       current.state === "preparing" && current.tokenHash === ""
         ? this.deps.store.transitionCall(call.callId, ["preparing"], { tokenHash: hashToken(token), notifyUrl: endpoint, notifyToken: token })
         : undefined);
-    if (!attached) return;
-    this.actions.trackOwnCall(attached);
-    const request: SetupRequest = {
-      callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token,
-      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.self.publicUrl, via: [this.self.domain],
-    };
-    const response = await this.post(endpoint, request, call.expiresAt);
-    await this.actions.withCall(call, (current) => this.onResponse(current, response, endpoint));
+    if (attached) this.actions.trackOwnCall(attached);
+    return attached;
   }
 
   /** POSTs the setup, retrying 5xx, 429, timeouts and network errors until the call's lifetime ends. */

@@ -37,6 +37,14 @@ export class NodeDiscovery {
     return lookup;
   }
 
+  /** The endpoint if it is known without a request (configured, or cached and fresh). */
+  known(domain: string): string | undefined {
+    const configured = this.config.nodes[domain];
+    if (configured) return configured;
+    const cached = this.cache.get(domain);
+    return cached?.endpoint && cached.expires > this.now() ? cached.endpoint : undefined;
+  }
+
   /** Forgets a domain's answer (e.g. its endpoint stopped answering). */
   forget(domain: string): void {
     this.cache.delete(domain);
