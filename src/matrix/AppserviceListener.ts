@@ -5,6 +5,7 @@ import { logger } from "../log";
 import { Store } from "../store/Store";
 
 const log = logger("appservice");
+const REMEMBERED_TRANSACTIONS = 10_000;
 
 /** A room event as the homeserver pushes it. Only the fields the bridge reads
  *  are typed; everything else is checked where it is used. */
@@ -41,6 +42,8 @@ export interface AppserviceListenerOptions {
 export class AppserviceListener {
   private server?: http.Server;
   readonly app = express();
+  /** Finished transaction ids, newest last; preloaded from the store at start. */
+  private readonly done = new Set<string>();
 
   constructor(private readonly options: AppserviceListenerOptions, private readonly store: Store) {
     const app = this.app;
@@ -69,6 +72,7 @@ export class AppserviceListener {
   }
 
   async listen(): Promise<number> {
+    for (const txnId of (await this.store.recentTransactions(REMEMBERED_TRANSACTIONS)).reverse()) this.done.add(txnId);
     this.server = http.createServer(this.app);
     this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -109,9 +113,13 @@ export class AppserviceListener {
       return false;
     });
     // Most transactions only echo the bridge's own events: no store round trip for those.
-    if (relevant.length === 0 || await this.store.isTransactionDone(txnId)) return;
+    // A homeserver retries its oldest undelivered transaction, so a retry is
+    // always among the recent ids kept in memory.
+    if (relevant.length === 0 || this.done.has(txnId)) return;
     for (const event of relevant) await this.options.onEvent(event, receivedAt);
     await this.store.markTransactionDone(txnId);
+    this.done.add(txnId);
+    if (this.done.size > REMEMBERED_TRANSACTIONS) this.done.delete(this.done.values().next().value!);
   }
 }
 

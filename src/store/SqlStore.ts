@@ -164,7 +164,7 @@ const SQL = {
   partyEventsSince: "SELECT seq, event FROM party_events WHERE call_id = $1 AND seq > $2 ORDER BY seq",
   markPartyEventSeen: "INSERT INTO party_events_seen (call_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
   markTransactionDone: "INSERT INTO appservice_transactions (txn_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
-  isTransactionDone: "SELECT 1 FROM appservice_transactions WHERE txn_id = $1",
+  recentTransactions: "SELECT txn_id FROM appservice_transactions ORDER BY processed_at DESC LIMIT $1",
 } as const;
 
 /** transitionCall's statement per set of patched fields, built once. */
@@ -282,7 +282,7 @@ export class SqlStore implements Store {
     return (await this.db.query(SQL.markTransactionDone, [txnId])).length > 0;
   }
 
-  async isTransactionDone(txnId: string): Promise<boolean> {
-    return (await this.db.query(SQL.isTransactionDone, [txnId])).length > 0;
+  async recentTransactions(limit: number): Promise<string[]> {
+    return (await this.db.query<{ txn_id: string }>(SQL.recentTransactions, [limit])).map((r) => r.txn_id);
   }
 }

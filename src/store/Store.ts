@@ -124,5 +124,6 @@ export interface Store {
   markPartyEventSeen(callId: SessionId, eventId: string): Promise<boolean>;
   /** Records that an appservice transaction was fully processed; false if it was already. */
   markTransactionDone(txnId: string): Promise<boolean>;
-  isTransactionDone(txnId: string): Promise<boolean>;
+  /** The most recently finished transaction ids, newest first (loaded at start-up). */
+  recentTransactions(limit: number): Promise<string[]>;
 }

@@ -441,12 +441,16 @@ export function storeContract(engineFactory: () => TestEngine): void {
       });
     });
 
-    test("appservice transactions: markTransactionDone dedupes, isTransactionDone reports", async () => {
+    test("appservice transactions: markTransactionDone dedupes, recentTransactions lists the newest first", async () => {
       const txn = `txn-${unique()}`;
-      expect(await store.isTransactionDone(txn)).toBe(false);
+      expect(await store.recentTransactions(1000)).not.toContain(txn);
       expect(await store.markTransactionDone(txn)).toBe(true);
-      expect(await store.isTransactionDone(txn)).toBe(true);
+      expect((await store.recentTransactions(1000))).toContain(txn);
       expect(await store.markTransactionDone(txn)).toBe(false);
+      const later = `txn-${unique()}`;
+      await new Promise((r) => setTimeout(r, 5));
+      await store.markTransactionDone(later);
+      expect(await store.recentTransactions(1)).toEqual([later]);
       const other = `txn-${unique()}`;
       const raced = await Promise.all(Array.from({ length: 6 }, () => store.markTransactionDone(other)));
       expect(raced.filter(Boolean)).toHaveLength(1);
@@ -502,7 +506,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
       expect((await store.liveCalls()).some((c) => c.callId === call.callId)).toBe(true);
       expect(await store.getDmRoomById(dm.roomId)).toEqual(dm);
       expect(await store.isRegistered(virtual)).toBe(true);
-      expect(await store.isTransactionDone(txn)).toBe(true);
+      expect(await store.recentTransactions(1000)).toContain(txn);
       expect(await store.markPartyEventSeen(call.callId, "seen")).toBe(false);
       expect(await store.appendPartyEvent(call.callId, { n: 3 })).toBe(3);
       expect((await store.partyEventsSince(call.callId, 0)).map((q) => q.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
