@@ -106,6 +106,13 @@ describe("outbound calls, signalling", () => {
     await fx.node.send(setup, [{ type: "hangup", reason: "user_hangup" }]);
   });
 
+  it("nobody answers at the callee's node: at the lifetime the node is told invite_timeout", async () => {
+    const callId = await bobCalls({ lifetime: 1500 });
+    await fx.node.waitForSetup((b) => b.sessionId === callId);
+    expect((await fx.node.waitForEvent(callId, "hangup", 5000)).reason).toBe("invite_timeout");
+    expect((await fx.bridge.store.getCall(callId as never))?.state).toBe("ended");
+  });
+
   it("the user hangs up while it rings: the callee's node is told", async () => {
     const callId = await bobCalls();
     await fx.node.waitForSetup((b) => b.sessionId === callId);
