@@ -1,8 +1,8 @@
 import { BridgeFixture } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson, WebCallSession } from "./webcallClient";
+import { OFFER } from "./sdp";
 
-const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const GOOD = { callerId: "alf@employer.com", calleeId: "alice@example.org", offer: OFFER };
 const ERROR_KEYS = ["errcode", "error"];
 

@@ -3,9 +3,9 @@ import http from "node:http";
 import { AddressInfo } from "node:net";
 import { BridgeFixture, freePort, waitFor } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
+import { ANSWER } from "./sdp";
 
 const OFFER = (n: number) => ({ type: "offer", sdp: `v=0\r\no=- ${n} 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n` });
-const ANSWER = { type: "answer", sdp: "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const BOB_AT_ALPHA = "@webcall_bob=40beta.test:alpha.test";
 const ALICE_AT_BETA = "@webcall_alice=40alpha.test:beta.test";
 

@@ -14,11 +14,10 @@ import { TestHomeserver, RoomEvent } from "../homeserver";
 import { freePort, waitFor, SERVER_NAME } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson, WebCallSession } from "./webcallClient";
+import { OFFER, ANSWER } from "./sdp";
 
 jest.setTimeout(90_000);
 const root = join(__dirname, "..", "..");
-const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
-const ANSWER = { type: "answer", sdp: "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const VIRTUAL = "@webcall_alf=40employer.com:example.org";
 
 describe("a bridge killed mid-call", () => {

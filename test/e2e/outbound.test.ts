@@ -1,8 +1,7 @@
 import { BridgeFixture, waitFor } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
+import { OFFER, ANSWER } from "./sdp";
 
-const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
-const ANSWER = { type: "answer", sdp: "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const ALF = "@webcall_alf=40employer.com:example.org";
 
 /** A Matrix user calls alf@employer.com; the fixture's TestWebCallNode is employer.com's node. */

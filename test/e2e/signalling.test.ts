@@ -1,9 +1,8 @@
 import { BridgeFixture, waitFor } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson, WebCallSession } from "./webcallClient";
+import { OFFER, ANSWER } from "./sdp";
 
-const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
-const ANSWER = { type: "answer", sdp: "v=0\r\no=- 2 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 const VIRTUAL = "@webcall_alf=40employer.com:example.org";
 
 describe.each(["pglite", "postgres"] as const)("inbound call signalling (%s store)", (store) => {

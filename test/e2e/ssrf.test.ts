@@ -3,8 +3,8 @@ import http from "node:http";
 import { AddressInfo } from "node:net";
 import { BridgeFixture, waitFor } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
+import { OFFER } from "./sdp";
 
-const OFFER = { type: "offer", sdp: "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n" };
 
 /**
  * A Matrix user must not be able to make the bridge probe its own network:
