@@ -17,7 +17,3 @@ export function localpartOfUser(userId: MatrixUserId): string {
 export function serverOfUser(userId: MatrixUserId): string {
   return userId.slice(userId.indexOf(":") + 1);
 }
-
-export function asRoomId(input: string): RoomId {
-  return input as RoomId;
-}
