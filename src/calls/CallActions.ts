@@ -1,6 +1,5 @@
 import { createHash } from "node:crypto";
 import { logger } from "../log";
-
 import { SessionId } from "../ids/session";
 import * as ev from "../matrix/callEvents";
 import { CallRecord, CallState, LIVE_STATES } from "../store/Store";

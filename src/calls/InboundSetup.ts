@@ -75,7 +75,7 @@ export class InboundSetup {
     });
 
     let record = call((request.sessionId ?? newSessionId()) as SessionId);
-    const lost = dm ? await this.glareWithOwnCall(record, token) : undefined;
+    const lost = dm ? await this.glareWithOwnCall(record) : undefined;
     if (lost) return { response: lost };
     let inserted = await deps.store.insertCall(record);
     if (!inserted.inserted) {
@@ -100,32 +100,25 @@ export class InboundSetup {
    * setup answer when the user's call survives, else ends it and returns
    * undefined so the arriving call rings.
    */
-  private async glareWithOwnCall(call: CallRecord, token: string): Promise<SetupResponse | undefined> {
+  private async glareWithOwnCall(call: CallRecord): Promise<SetupResponse | undefined> {
     const { deps } = this;
     const own = this.actions.pendingOwnCall(call);
     if (!own) return undefined;
     const onItsWay = own.state === "ringing" || own.tokenHash !== "";
-    if (!onItsWay || lesserWins(own.callId, call.callId) === call.callId) {
+    // With no node token to hand over (its other party pulls its events), the
+    // user's call cannot be shared with this caller: the arriving call wins.
+    if (!onItsWay || !own.notifyToken || lesserWins(own.callId, call.callId) === call.callId) {
       await this.actions.end(own, { reason: "glare", matrix: { reject: true }, party: onItsWay ? "user_hangup" : undefined, replacedBy: call.callId });
       return undefined;
     }
     // The user's call survives: the caller answers its offer instead, with the
-    // token its node already holds for it (or, with no node yet, this one).
-    let survivorToken = own.notifyToken;
-    if (!survivorToken) {
-      const attached = await deps.store.transitionCall(own.callId, ["preparing", "ringing"], {
-        state: "ringing", tokenHash: call.tokenHash, notifyUrl: call.notifyUrl, notifyToken: call.notifyToken,
-      });
-      if (!attached) return undefined;
-      this.actions.trackOwnCall(attached);
-      await deps.party.replay(attached);
-      survivorToken = token;
-    }
-    const response: SetupResponse = { status: "success", sessionId: own.callId, token: survivorToken, offer: own.offer };
+    // token the caller's node already holds for it.
+    const response: SetupResponse = { status: "success", sessionId: own.callId, token: own.notifyToken, offer: own.offer };
     await deps.store.insertCall({ ...call, state: "replaced", replacedBy: own.callId, endReason: "glare", endedAt: deps.now(), setupResponse: response });
     log.info("glare: the Matrix user's own call survives", { lost: call.callId, kept: own.callId });
     return response;
   }
+
 
   /** Runs inside the pair's mutex, after ring() gave up. */
   private async failedToRing(call: CallRecord, err: Error): Promise<void> {

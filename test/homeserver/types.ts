@@ -36,15 +36,7 @@ export interface RoomEvent {
 }
 
 /** A persisted event plus what the server keeps about it internally. */
-export interface StoredEvent {
-  event_id: string;
-  type: string;
-  room_id: string;
-  sender: string;
-  origin_server_ts: number;
-  content: Json;
-  state_key?: string;
-  redacts?: string;
+export interface StoredEvent extends Omit<RoomEvent, "unsigned"> {
   /** Position in the server-wide stream; orders everything sync reports. */
   stream: number;
   /** The state event this one replaced, for unsigned.prev_content/replaces_state. */
