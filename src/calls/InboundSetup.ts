@@ -71,7 +71,7 @@ export class InboundSetup {
       notifyUrl: request.notify ?? null, notifyToken: request.notify ? token : null,
       via: request.via ?? [], setupFingerprint: fingerprint,
       setupResponse: { status: "success", sessionId, token },
-      replacedBy: null, endReason: null,
+      replacedBy: null, endReason: null, relayPeer: null,
     });
 
     let record = call((request.sessionId ?? newSessionId()) as SessionId);

@@ -127,7 +127,7 @@ export class OutboundPlacement {
       matrixVersion: "1", offer, answer: null, lifetimeMs: own.expiresAt - now, createdAt: now, expiresAt: own.expiresAt,
       answeredAt: null, endedAt: null, notifyUrl: endpoint, notifyToken: token, via: [],
       setupFingerprint: setupFingerprint(own.calleeAddress, own.callerAddress!),
-      setupResponse: { status: "success", sessionId, token }, replacedBy: null, endReason: null,
+      setupResponse: { status: "success", sessionId, token }, replacedBy: null, endReason: null, relayPeer: null,
     };
     const inserted = await deps.store.insertCall(theirs);
     if (!inserted.inserted) return;

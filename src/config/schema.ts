@@ -75,8 +75,43 @@ export const configSchema = {
       properties: {
         defaultLifetimeMs: { type: "integer", minimum: 5000, default: 90000, description: "How long a call rings when the caller names no lifetime (the Matrix spec recommends at least 90 s)." },
         maxLifetimeMs: { type: "integer", minimum: 5000, default: 120000, description: "Longest a call may ring, whatever the caller asks." },
-        ringUnknownCallers: { type: "boolean", default: true, description: "Whether a caller the callee has no DM with yet (or an anonymous one) may ring at all. Interim switch until per-user rules exist." },
+        neutralAnswerMs: { type: "integer", minimum: 0, maximum: 10000, default: 300, description: "Every could_not_attend setup answer is sent this long after the request arrived (and a callee not confirmed by then is not rung), so a refused, unknown or offline callee look alike in timing too." },
         candidateBatchMs: { type: "integer", minimum: 0, maximum: 2000, default: 50, description: "ICE candidates are gathered for this long and sent as one event." },
+      },
+    },
+    rules: {
+      type: "object",
+      default: {},
+      description: "Receiver chooses: each user's own rules decide who rings, who is refused and where calls are forwarded.",
+      additionalProperties: false,
+      properties: {
+        defaultAction: { type: "string", enum: ["ring", "refuse"], default: "ring", description: "What happens to a call when the callee has no rule that matches and chose no default of their own." },
+        defaultTimeZone: { type: "string", minLength: 1, default: "UTC", description: "IANA time zone for rules written without one, until the user sets their own." },
+        maxRulesPerUser: { type: "integer", minimum: 1, maximum: 10000, default: 1000, description: "Most rules one user may have." },
+        maxForwardHops: { type: "integer", minimum: 1, maximum: 20, default: 5, description: "Longest chain of nodes (the protocol's via) a forwarded call may travel; longer ends as could_not_attend." },
+      },
+    },
+    provisioning: {
+      type: "object",
+      default: {},
+      description: "HTTP API for web front ends to manage a user's rules, authenticated with a Matrix OpenID token.",
+      additionalProperties: false,
+      properties: {
+        enabled: { type: "boolean", default: false, description: "Serve the provisioning API." },
+        bind: { type: "string", default: "127.0.0.1", description: "Address the provisioning listener binds to." },
+        port: { type: "integer", minimum: 0, maximum: 65535, default: 9041, description: "Port of the provisioning listener (0 picks a free one)." },
+        prefix: { type: "string", pattern: "^/", default: "/_matrix/provision", description: "Path prefix of the API." },
+        sessionLifetimeMs: { type: "integer", minimum: 60000, default: 86400000, description: "How long a session exchanged for an OpenID token lasts." },
+        rateLimit: {
+          type: "object",
+          default: {},
+          description: "Per-client request rate limit; excess requests get 429.",
+          additionalProperties: false,
+          properties: {
+            windowMs: { type: "integer", minimum: 100, default: 60000, description: "Length of the rate window." },
+            max: { type: "integer", minimum: 1, default: 60, description: "Requests one client address may make per window." },
+          },
+        },
       },
     },
     outbound: {

@@ -38,6 +38,7 @@ const CALL_COLUMNS = {
   setupResponse: "setup_response",
   replacedBy: "replaced_by",
   endReason: "end_reason",
+  relayPeer: "relay_peer",
 } as const satisfies Record<keyof CallRecord, string>;
 
 type CallField = keyof CallRecord;
@@ -82,6 +83,7 @@ interface CallRow {
   setup_response: Record<string, unknown> | null;
   replaced_by: string | null;
   end_reason: string | null;
+  relay_peer: string | null;
 }
 
 function nullableNumber(value: string | number | null): number | null {
@@ -116,6 +118,7 @@ function toCall(row: CallRow): CallRecord {
     setupResponse: row.setup_response,
     replacedBy: row.replaced_by as SessionId | null,
     endReason: row.end_reason,
+    relayPeer: row.relay_peer as SessionId | null,
   };
 }
 

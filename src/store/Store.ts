@@ -9,8 +9,10 @@ export interface SessionDescription {
 }
 
 /** inbound: a WebCall caller rings a Matrix user. outbound: a Matrix user
- *  calls a WebCall address (its invite to a virtual user). */
-export type CallDirection = "inbound" | "outbound";
+ *  calls a WebCall address (its invite to a virtual user). relay_in and
+ *  relay_out: a call one of our users forwards to another node, relayed as
+ *  two legs, one facing the caller and one facing the next node. */
+export type CallDirection = "inbound" | "outbound" | "relay_in" | "relay_out";
 
 /**
  * preparing     the bridge is getting the Matrix side ready (registration, DM)
@@ -66,6 +68,8 @@ export interface CallRecord {
   setupResponse: Record<string, unknown> | null;
   replacedBy: SessionId | null;
   endReason: string | null;
+  /** The other leg of a relayed (forwarded) call; null otherwise. */
+  relayPeer: SessionId | null;
 }
 
 export type CallPatch = Partial<Omit<CallRecord, "callId" | "direction" | "createdAt">>;

@@ -40,7 +40,12 @@ describe("parseConfig", () => {
         rateLimit: { windowMs: 10000, max: 100 },
         trustProxy: false,
       },
-      calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, ringUnknownCallers: true, candidateBatchMs: 50 },
+      calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, neutralAnswerMs: 300, candidateBatchMs: 50 },
+      rules: { defaultAction: "ring", defaultTimeZone: "UTC", maxRulesPerUser: 1000, maxForwardHops: 5 },
+      provisioning: {
+        enabled: false, bind: "127.0.0.1", port: 9041, prefix: "/_matrix/provision", sessionLifetimeMs: 86400000,
+        rateLimit: { windowMs: 60000, max: 60 },
+      },
       outbound: {
         allowHttp: false, allowPrivateNetworks: false, trustedHosts: [], nodes: {}, discoveryCacheMs: 300000,
         discoveryFailureCacheMs: 60000, discoveryCacheSize: 10000, timeoutMs: 5000, maxResponseBytes: 65536,

@@ -45,6 +45,7 @@ export function makeCall(overrides: Partial<CallRecord> = {}): CallRecord {
     setupResponse: { sessionId: callId, answer: null, nested: { list: [1, "two", { three: true }], empty: {} } },
     replacedBy: null,
     endReason: null,
+    relayPeer: null,
     ...overrides,
   };
 }
