@@ -1,5 +1,9 @@
 import { Config } from "./config/schema";
+import { BotCommands } from "./bot/BotCommands";
 import { CallCore } from "./calls/CallCore";
+import { MatrixUserId } from "./ids/matrix";
+import { startProvisioning } from "./provisioning";
+import { RulesService } from "./rules/RulesService";
 import { PartyChannel } from "./calls/PartyChannel";
 import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
@@ -8,6 +12,7 @@ import { AppserviceListener } from "./matrix/AppserviceListener";
 import { DmInvites } from "./matrix/DmInvites";
 import { DmRooms } from "./matrix/DmRooms";
 import { HomeserverClient } from "./matrix/HomeserverClient";
+import { UserDirectory } from "./matrix/UserDirectory";
 import { VirtualUserRegistry } from "./matrix/VirtualUserRegistry";
 import { openStore } from "./store";
 import { Store } from "./store/Store";
@@ -29,12 +34,21 @@ export interface BridgeRegistration {
 export interface RunningBridge {
   appservicePort: number;
   webcallPort: number;
+  /** Set when the provisioning API is enabled. */
+  provisioningPort?: number;
   store: Store;
   stop(): Promise<void>;
 }
 
 /** Wires the store, both listeners and the call core together and starts them. */
-export async function runBridge(config: Config, registration: BridgeRegistration, appservicePort: number): Promise<RunningBridge> {
+export interface BridgeOptions {
+  /** The clock rules are read against (tests shift it to a chosen time). */
+  now?: () => number;
+}
+
+export async function runBridge(config: Config, registration: BridgeRegistration, appservicePort: number,
+  options: BridgeOptions = {}): Promise<RunningBridge> {
+  const now = options.now ?? Date.now;
   setLogLevel(config.logging.level);
   const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir, maxConnections: config.database.maxConnections });
   const homeserver = new HomeserverClient({ baseUrl: config.homeserver.url, asToken: registration.as_token, timeoutMs: config.homeserver.requestTimeoutMs });
@@ -43,28 +57,43 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const notify = new NotifyClient(outbound);
   const rooms = new DmRooms(store, homeserver);
   const registry = new VirtualUserRegistry(store, homeserver);
+  const rules = new RulesService(store, {
+    maxRules: config.rules.maxRulesPerUser, defaultTimeZone: config.rules.defaultTimeZone, bridgeDefault: config.rules.defaultAction,
+  });
+  const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}` as MatrixUserId;
+  const localUsers = new LocalUsers(config.homeserver.domain, (id) => virtualUsers.isVirtual(id) || id === botUserId);
   const core = new CallCore({
     calls: config.calls,
+    rules,
+    maxForwardHops: config.rules.maxForwardHops,
+    forwardBudgetMs: Math.max(1000, config.webcall.requestTimeoutMs - 2000),
     store,
     homeserver,
+    users: new UserDirectory(homeserver),
     rooms,
     dmInvites: new DmInvites(homeserver, registry, rooms),
     registry,
     virtualUsers,
-    localUsers: new LocalUsers(config.homeserver.domain, (id) => virtualUsers.isVirtual(id) || id === `@${registration.sender_localpart}:${config.homeserver.domain}`),
+    localUsers,
     party: new PartyChannel(store, notify),
     discovery: new NodeDiscovery(outbound, config.outbound),
     outbound,
     self: { publicUrl: config.webcall.publicUrl, domain: config.homeserver.domain.toLowerCase() },
-    now: Date.now,
+    now,
+  });
+  const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
+    botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
   });
   const appservice = new AppserviceListener({
     hsToken: registration.hs_token,
     bind: config.appservice.bind,
     port: appservicePort,
     maxBodyBytes: config.appservice.maxBodyBytes,
-    isRelevant: (event) => core.isRelevant(event),
-    onEvent: (event, receivedAt) => core.onMatrixEvent(event, receivedAt),
+    isRelevant: (event) => core.isRelevant(event) || bot.isRelevant(event),
+    onEvent: async (event, receivedAt) => {
+      if (bot.isRelevant(event)) await bot.onEvent(event);
+      if (core.isRelevant(event)) await core.onMatrixEvent(event, receivedAt);
+    },
     onUserQuery: (userId) => core.provisionVirtualUser(userId),
   }, store);
   const webcall = createWebCallServer(core, config.webcall);
@@ -72,13 +101,18 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   await core.resume();
   const asPort = await appservice.listen();
   const { port: wcPort } = await webcall.listen();
-  log.info("bridge running", { appservicePort: asPort, webcallPort: wcPort, store: config.database.url ? "postgresql" : "pglite" });
+  const provisioning = config.provisioning.enabled ? await startProvisioning(config, rules, store) : undefined;
+  log.info("bridge running", {
+    appservicePort: asPort, webcallPort: wcPort, provisioningPort: provisioning?.port, store: config.database.url ? "postgresql" : "pglite",
+  });
 
   return {
     appservicePort: asPort,
     webcallPort: wcPort,
+    provisioningPort: provisioning?.port,
     store,
     async stop() {
+      await provisioning?.close();
       await webcall.close();
       await appservice.close();
       await core.stop();

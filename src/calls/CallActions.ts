@@ -1,5 +1,7 @@
 import { createHash } from "node:crypto";
 import { logger } from "../log";
+import { Address } from "../ids/address";
+import { MatrixUserId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import * as ev from "../matrix/callEvents";
 import { CallRecord, CallState, LIVE_STATES } from "../store/Store";
@@ -187,7 +189,9 @@ export class CallActions {
   /** The lifetime passed with no answer. */
   async expire(call: CallRecord): Promise<void> {
     if (!NOT_ANSWERED.includes(call.state)) return;
-    if (call.direction === "inbound") {
+    if (call.direction === "relay_in" || call.direction === "relay_out") {
+      await this.endRelay(call, "invite_timeout", { caller: "could_not_attend", next: "invite_timeout" });
+    } else if (call.direction === "inbound") {
       await this.end(call, {
         reason: "invite_timeout",
         matrix: call.state === "ringing" ? { hangup: "invite_timeout" } : undefined,
@@ -233,6 +237,28 @@ export class CallActions {
       await this.notice(call, text).catch((err: Error) => log.warn("could not send notice", { callId: call.callId, error: err.message }));
     }
     log.info("call ended", { callId: call.callId, direction: call.direction, reason: ending.reason });
+  }
+
+  /** A notice in the DM of a Matrix user and a WebCall party, creating the
+   *  DM (and inviting the user) if they have none: e.g. a call forwarded
+   *  before it ever rang. Failures are logged, never thrown. */
+  async noticeInPairDm(matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, caller: Address | null, text: string): Promise<void> {
+    try {
+      await this.deps.registry.ensure(virtualUserId, displayNameFor(caller));
+      const { room } = await this.deps.rooms.ensure(matrixUserId, virtualUserId);
+      await this.deps.homeserver.sendEvent(virtualUserId, room.roomId, "m.room.message", { msgtype: "m.notice", body: text });
+    } catch (err) {
+      log.warn("could not leave a notice", { matrixUserId, virtualUserId, error: (err as Error).message });
+    }
+  }
+
+  /** Ends both legs of a relayed (forwarded) call, telling the caller and the
+   *  next node what is given; the side whose hangup ended it is told nothing. */
+  async endRelay(leg: CallRecord, reason: string, tell: { caller?: HangupReason; next?: HangupReason }): Promise<void> {
+    const peer = leg.relayPeer ? await this.deps.store.getCall(leg.relayPeer) : undefined;
+    const [callerLeg, nextLeg] = leg.direction === "relay_in" ? [leg, peer] : [peer, leg];
+    if (callerLeg) await this.end(callerLeg, { reason, party: tell.caller });
+    if (nextLeg) await this.end(nextLeg, { reason, party: tell.next });
   }
 
   async notice(call: CallRecord, text: string): Promise<void> {

@@ -9,6 +9,7 @@ import { FromMatrix } from "./FromMatrix";
 import { FromParty } from "./FromParty";
 import { InboundSetup } from "./InboundSetup";
 import { OutboundPlacement } from "./OutboundPlacement";
+import { Relay } from "./Relay";
 
 const log = logger("call-core");
 
@@ -24,13 +25,15 @@ export class CallCore implements WebCallNode {
   private readonly fromMatrix: FromMatrix;
   private readonly fromParty: FromParty;
   private readonly placement: OutboundPlacement;
+  private readonly relay: Relay;
 
   constructor(private readonly deps: CallDeps) {
     this.actions = new CallActions(deps);
-    this.inbound = new InboundSetup(deps, this.actions);
+    this.relay = new Relay(deps, this.actions, deps.discovery, deps.outbound, deps.self);
+    this.inbound = new InboundSetup(deps, this.actions, this.relay);
     this.placement = new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self);
     this.fromMatrix = new FromMatrix(deps, this.actions, this.placement);
-    this.fromParty = new FromParty(deps, this.actions, this.placement);
+    this.fromParty = new FromParty(deps, this.actions, this.placement, this.relay);
   }
 
   /** After a restart: re-arm lifetimes, ring and place what was still being
@@ -38,6 +41,11 @@ export class CallCore implements WebCallNode {
   async resume(): Promise<void> {
     const live = await this.deps.store.liveCalls();
     for (const call of live) {
+      if (call.direction === "relay_in" || call.direction === "relay_out") {
+        if (this.actions.expired(call)) await this.actions.withCall(call, (current) => this.actions.expire(current));
+        else await this.relay.resume(call);
+        continue;
+      }
       this.actions.remember(call);
       if (call.direction === "outbound") this.actions.trackOwnCall(call);
       if (this.actions.expired(call)) {
@@ -55,8 +63,8 @@ export class CallCore implements WebCallNode {
     if (live.length) log.info("resumed live calls", { count: live.length });
   }
 
-  setup(request: SetupRequest, _ctx: RequestContext): Promise<SetupResponse> {
-    return this.inbound.setup(request);
+  setup(request: SetupRequest, ctx: RequestContext): Promise<SetupResponse> {
+    return this.inbound.setup(request, ctx.receivedAt);
   }
 
   deliver(sessionId: string, token: string, events: SessionEvent[], _ctx: RequestContext): Promise<void> {

@@ -1,9 +1,12 @@
 import { Config } from "../config/schema";
+import { MatrixUserId } from "../ids/matrix";
+import { CallFacts, Decision, UserRules } from "../rules/types";
 import { LocalUsers } from "../ids/localUsers";
 import { VirtualUsers } from "../ids/virtualUsers";
 import { DmInvites } from "../matrix/DmInvites";
 import { DmRooms } from "../matrix/DmRooms";
 import { HomeserverClient } from "../matrix/HomeserverClient";
+import { UserDirectory } from "../matrix/UserDirectory";
 import { VirtualUserRegistry } from "../matrix/VirtualUserRegistry";
 import { Store } from "../store/Store";
 import { NodeDiscovery } from "../webcall/discovery";
@@ -14,8 +17,15 @@ import { NodeIdentity } from "./OutboundPlacement";
 /** What the call core works with; built once in src/bridge.ts. */
 export interface CallDeps {
   calls: Config["calls"];
+  rules: CalleeRules;
+  /** Longest via chain a forwarded call may travel (config rules.maxForwardHops). */
+  maxForwardHops: number;
+  /** How long a setup may wait for the next node when forwarding (within the
+   *  caller's own request timeout). */
+  forwardBudgetMs: number;
   store: Store;
   homeserver: HomeserverClient;
+  users: UserDirectory;
   rooms: DmRooms;
   dmInvites: DmInvites;
   registry: VirtualUserRegistry;
@@ -33,4 +43,10 @@ export interface CallDeps {
  *  interleave. */
 export function pairKey(matrixUserId: string, virtualUserId: string): string {
   return `${matrixUserId}|${virtualUserId}`;
+}
+
+/** The callee's own rules, as the call core consults them (src/rules/RulesService). */
+export interface CalleeRules {
+  decide(userId: MatrixUserId, facts: CallFacts): Promise<Decision>;
+  get(userId: MatrixUserId): Promise<UserRules>;
 }

@@ -6,6 +6,7 @@ import { SessionEvent } from "../webcall/protocol";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
 import { OutboundPlacement } from "./OutboundPlacement";
+import { Relay } from "./Relay";
 
 /**
  * Session events from the WebCall party: its candidates, its answer (when it
@@ -13,7 +14,8 @@ import { OutboundPlacement } from "./OutboundPlacement";
  * renegotiation and hangup. Each event id is applied once.
  */
 export class FromParty {
-  constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly placement: OutboundPlacement) {}
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly placement: OutboundPlacement,
+    private readonly relay: Relay) {}
 
   /** The call the token opens, or the protocol's 404/401. */
   async authorise(sessionId: string, token: string): Promise<CallRecord> {
@@ -27,8 +29,9 @@ export class FromParty {
 
   async deliver(sessionId: string, token: string, events: SessionEvent[]): Promise<void> {
     const found = await this.authorise(sessionId, token);
-    // The called side answers and replaces; on inbound calls that is us.
-    const bad = found.direction === "inbound" && events.find((e) => e.type === "replace" || e.type === "answer");
+    // The called side answers and replaces; on inbound calls (and toward a
+    // caller whose call we forward) that is us.
+    const bad = (found.direction === "inbound" || found.direction === "relay_in") && events.find((e) => e.type === "replace" || e.type === "answer");
     if (bad) {
       throw new BridgeError(400, "WEBCALL_BAD_EVENT", bad.type === "replace"
         ? "replace is sent by the called side, not the caller"
@@ -48,6 +51,7 @@ export class FromParty {
 
   private async apply(call: CallRecord, event: SessionEvent): Promise<CallRecord | undefined> {
     const { deps, actions } = this;
+    if (call.direction === "relay_in" || call.direction === "relay_out") return this.relay.onEvent(call, event);
     switch (event.type) {
       case "candidates":
         actions.partyCandidates(call, event.candidates);

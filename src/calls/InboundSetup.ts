@@ -6,37 +6,98 @@ import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
 import { CallRecord, SessionDescription } from "../store/Store";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
-import { CallActions, hashToken } from "./CallActions";
+import { CallActions, displayNameFor, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
 import { lesserWins } from "./glare";
+import * as notices from "./notices";
+import { Relay } from "./Relay";
 
 const log = logger("inbound");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 
 /**
  * POST /webcall: a WebCall caller asks to ring one of the homeserver's users.
- * The answer is given once the call is stored; ringing carries on under the
- * call's mutex, so a retry, a hangup or a crash finds the call where it is.
+ * Receiver chooses: the callee's rules decide whether it rings, is refused or
+ * is forwarded (to another of our users, whose rules then apply, or to
+ * another node through the Relay). A call that rings is answered once it is
+ * stored; ringing carries on under the call's mutex, so a retry, a hangup or
+ * a crash finds the call where it is.
+ *
+ * Neutral refusal: every could_not_attend is sent `calls.neutralAnswerMs`
+ * after the request arrived, and a first-contact callee the homeserver has
+ * not confirmed by then is not rung, so refused, unknown and offline callees
+ * look alike in body and in timing.
  */
 export class InboundSetup {
-  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly relay: Relay) {}
 
-  async setup(request: SetupRequest): Promise<SetupResponse> {
+  /** `receivedAt`: performance.now() when the request arrived. */
+  async setup(request: SetupRequest, receivedAt: number): Promise<SetupResponse> {
+    const started = this.deps.now();
+    const neutralAt = receivedAt + this.deps.calls.neutralAnswerMs;
     const callee = parseAddress(request.calleeId, "calleeId");
     const caller = request.callerId === undefined ? null : parseAddress(request.callerId, "callerId");
     if (!request.offer) {
       throw new BridgeError(422, "WEBCALL_NEED_SESSION", "I can't find a room: bring an offer and try again");
     }
-    const matrixUserId = this.deps.localUsers.userIdFor(callee);
-    if (!matrixUserId) return COULD_NOT_ATTEND;
+    const response = await this.route(request, request.offer, caller, callee, started, neutralAt);
+    if (response.status === "could_not_attend") await sleepUntil(neutralAt);
+    return response;
+  }
+
+  /** Follows the callee's rules, and local forwards, to a ring, a refusal or a relay. */
+  private async route(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
+    started: number, neutralAt: number): Promise<SetupResponse> {
+    const { deps } = this;
+    const via = request.via ?? [];
+    // WebCall/1 §4: a node seen twice, or too long a chain, ends the attempt.
+    if (new Set(via).size !== via.length || via.length > deps.maxForwardHops) return COULD_NOT_ATTEND;
+    const facts = { caller, verified: false, at: started };
+    const seen = new Set<MatrixUserId>();
+    for (let target = callee; ;) {
+      const userId = deps.localUsers.userIdFor(target);
+      if (!userId) return COULD_NOT_ATTEND;
+      if (seen.has(userId) || seen.size > deps.maxForwardHops) return COULD_NOT_ATTEND;
+      seen.add(userId);
+      const decision = await deps.rules.decide(userId, facts);
+      if (decision.action === "ring") return this.ring(request, offer, caller, target, userId, neutralAt);
+      const virtualUserId = deps.virtualUsers.userIdFor(caller);
+      const who = displayNameFor(caller);
+      const by = notices.byWhat(decision.rule, decision.label);
+      if (decision.action === "refuse") {
+        void this.noticeIfWanted(userId, virtualUserId, caller, notices.refusedNotice(who, by));
+        return COULD_NOT_ATTEND;
+      }
+      const next = decision.forwardTo!;
+      void this.actions.noticeInPairDm(userId, virtualUserId, caller, notices.forwardedNotice(who, next, by));
+      if (deps.localUsers.userIdFor(next)) {
+        target = next;
+        continue;
+      }
+      return this.relay.forward({ request, offer, caller, callee: target, matrixUserId: userId, virtualUserId, next, started });
+    }
+  }
+
+  /** Quiet by default: a refused call leaves a notice only for users who asked for one. */
+  private async noticeIfWanted(userId: MatrixUserId, virtualUserId: MatrixUserId, caller: Address | null, text: string): Promise<void> {
+    try {
+      if ((await this.deps.rules.get(userId)).notifyRefused) await this.actions.noticeInPairDm(userId, virtualUserId, caller, text);
+    } catch (err) {
+      log.warn("could not leave a notice for a refused call", { userId, error: (err as Error).message });
+    }
+  }
+
+  /** Rings the callee. The answer is given as soon as the call is stored;
+   *  ringing goes on in the same turn of the pair's mutex, so nothing can
+   *  slip in between. */
+  private ring(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
+    matrixUserId: MatrixUserId, neutralAt: number): Promise<SetupResponse> {
     const virtualUserId = this.deps.virtualUsers.userIdFor(caller);
-    // The answer is given as soon as the call is stored; ringing goes on in
-    // the same turn of the pair's mutex, so nothing can slip in between.
     return new Promise<SetupResponse>((answer, fail) => {
       void this.actions.mutex.run(pairKey(matrixUserId, virtualUserId), async () => {
         let decided: { response: SetupResponse; ring?: CallRecord };
         try {
-          decided = await this.decide(request, request.offer!, caller, callee, matrixUserId, virtualUserId);
+          decided = await this.decide(request, offer, caller, callee, matrixUserId, virtualUserId, neutralAt);
         } catch (err) {
           return fail(err);
         }
@@ -47,18 +108,33 @@ export class InboundSetup {
     });
   }
 
+  /**
+   * First contact: whether the callee exists, as far as the homeserver can
+   * say by the neutral answer time. An unreachable or slow homeserver (the
+   * callee is offline) is no different to the caller from an unknown callee.
+   */
+  private async confirmInTime(matrixUserId: MatrixUserId, neutralAt: number): Promise<boolean> {
+    const { users, calls } = this.deps;
+    if (users.knownAbsent(matrixUserId)) return false;
+    const lookup = users.exists(matrixUserId).catch((err: Error) => {
+      log.warn("could not confirm the callee", { matrixUserId, error: err.message });
+      return false;
+    });
+    if (calls.neutralAnswerMs <= 0) return lookup;
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, neutralAt - performance.now())); });
+    return Promise.race([lookup, late]).finally(() => clearTimeout(timer));
+  }
+
   private async decide(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
-    matrixUserId: MatrixUserId, virtualUserId: MatrixUserId): Promise<{ response: SetupResponse; ring?: CallRecord }> {
+    matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, neutralAt: number): Promise<{ response: SetupResponse; ring?: CallRecord }> {
     const { deps } = this;
     const token = request.token ?? newSessionToken();
     const tokenHash = hashToken(token);
     const fingerprint = setupFingerprint(caller, callee);
 
     const dm = await deps.rooms.find(matrixUserId, virtualUserId);
-    if (!dm) {
-      if (!deps.calls.ringUnknownCallers) return { response: COULD_NOT_ATTEND };
-      if (!(await deps.homeserver.userExists(matrixUserId))) return { response: COULD_NOT_ATTEND };
-    }
+    if (!dm && !(await this.confirmInTime(matrixUserId, neutralAt))) return { response: COULD_NOT_ATTEND };
 
     const now = deps.now();
     const lifetimeMs = Math.min(request.lifetime ?? deps.calls.defaultLifetimeMs, deps.calls.maxLifetimeMs);
@@ -129,6 +205,12 @@ export class InboundSetup {
         .catch((e: Error) => log.error("could not end a call that failed to ring", { callId: call.callId, error: e.message }));
     }
   }
+}
+
+/** Waits until performance.now() reaches `at`. */
+function sleepUntil(at: number): Promise<void> {
+  const wait = at - performance.now();
+  return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
 }
 
 /** Identifies a setup's parties, so a retry with the same session id and token is recognised. */

@@ -3,16 +3,14 @@ import { domainOf } from "../ids/address";
 import { SessionId, newPartyId, newSessionToken } from "../ids/session";
 import { CallRecord } from "../store/Store";
 import { NodeDiscovery } from "../webcall/discovery";
-import { OutboundError, OutboundHttp } from "../webcall/outboundHttp";
+import { OutboundHttp } from "../webcall/outboundHttp";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
-import { checkResponse } from "../webcall/validate";
+import { postSetup } from "../webcall/setupClient";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
 import { setupFingerprint } from "./InboundSetup";
 
 const log = logger("outbound");
-const FIRST_RETRY_MS = 250;
-const MAX_RETRY_MS = 2000;
 
 export interface NodeIdentity {
   /** This bridge's WebCall endpoint, given as `notify`. */
@@ -53,7 +51,7 @@ export class OutboundPlacement {
       callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token: attached.notifyToken!,
       offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.self.publicUrl, via: [this.self.domain],
     };
-    const response = await this.post(attached.notifyUrl!, request, call.expiresAt);
+    const response = await postSetup(this.http, attached.notifyUrl!, request, call.expiresAt, this.deps.now);
     await this.actions.withCall(call, (current) => this.onResponse(current, response, attached.notifyUrl!));
   }
 
@@ -73,26 +71,6 @@ export class OutboundPlacement {
         : undefined);
     if (attached) this.actions.trackOwnCall(attached);
     return attached;
-  }
-
-  /** POSTs the setup, retrying 5xx, 429, timeouts and network errors until the call's lifetime ends. */
-  private async post(endpoint: string, request: SetupRequest, deadline: number): Promise<SetupResponse> {
-    let wait = FIRST_RETRY_MS;
-    for (;;) {
-      try {
-        const { body } = await this.http.postJson(endpoint, request);
-        const [ok, problem] = checkResponse("setup-response", body);
-        if (!ok) throw new Error(`the node's answer does not match the protocol: ${problem}`);
-        return body as SetupResponse;
-      } catch (err) {
-        const retryable = err instanceof OutboundError
-          && (err.code === "timeout" || err.code === "network" || (err.code === "http_status" && (err.status === 429 || (err.status ?? 0) >= 500)));
-        const pause = Math.max(wait, err instanceof OutboundError ? err.retryAfterMs ?? 0 : 0);
-        if (!retryable || this.deps.now() + pause >= deadline) throw err;
-        await new Promise((r) => setTimeout(r, pause));
-        wait = Math.min(wait * 2, MAX_RETRY_MS);
-      }
-    }
   }
 
   private async onResponse(call: CallRecord, response: SetupResponse, endpoint: string): Promise<void> {

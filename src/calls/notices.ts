@@ -28,3 +28,17 @@ export function formatDuration(ms: number): string {
 export function notPutThroughNotice(callee: string): string {
   return `Your call to ${callee} could not be put through.`;
 }
+
+/** Which of the callee's choices decided, in their own words. */
+export function byWhat(rule: number | null, label?: string): string {
+  if (rule === null) return "your default";
+  return label ? `your rule ${rule} (${label})` : `your rule ${rule}`;
+}
+
+export function forwardedNotice(caller: string, to: string, by: string): string {
+  return `${caller} was forwarded to ${to} by ${by}.`;
+}
+
+export function refusedNotice(caller: string, by: string): string {
+  return `Refused a call from ${caller} (${by}).`;
+}

@@ -102,6 +102,7 @@ export const configSchema = {
         port: { type: "integer", minimum: 0, maximum: 65535, default: 9041, description: "Port of the provisioning listener (0 picks a free one)." },
         prefix: { type: "string", pattern: "^/", default: "/_matrix/provision", description: "Path prefix of the API." },
         sessionLifetimeMs: { type: "integer", minimum: 60000, default: 86400000, description: "How long a session exchanged for an OpenID token lasts." },
+        maxBodyBytes: { type: "integer", minimum: 1024, maximum: 16777216, default: 524288, description: "Largest request body accepted (a whole rule set of rules.maxRulesPerUser rules must fit)." },
         rateLimit: {
           type: "object",
           default: {},

@@ -1,8 +1,11 @@
 import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
+import { DefaultAction, Rule, UserRules } from "../rules/types";
 import { SqlClient } from "./sql";
-import { CallPatch, CallRecord, CallState, DmRoom, QueuedEvent, SessionDescription, Store } from "./Store";
+import {
+  BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SessionDescription, Store,
+} from "./Store";
 
 /**
  * Every statement is a fixed, parameterised text (except transitionCall's SET
@@ -138,6 +141,32 @@ function toDmRoom(row: DmRoomRow): DmRoom {
   };
 }
 
+interface UserRulesRow {
+  user_id: string;
+  rules: Rule[];
+  default_action: DefaultAction | null;
+  time_zone: string | null;
+  notify_refused: boolean;
+  version: number;
+}
+
+function toUserRules(row: UserRulesRow): UserRules {
+  return {
+    userId: row.user_id as MatrixUserId,
+    rules: row.rules,
+    defaultAction: row.default_action,
+    timeZone: row.time_zone,
+    notifyRefused: row.notify_refused,
+    version: row.version,
+  };
+}
+
+interface ProvisioningSessionRow {
+  token_hash: string;
+  user_id: string;
+  expires_at: string | number;
+}
+
 const DM_SELECT = "SELECT matrix_user_id, virtual_user_id, room_id, matrix_user_joined FROM dm_rooms";
 
 /** Must match the partial indexes' predicate in 001_initial.sql. */
@@ -168,6 +197,22 @@ const SQL = {
   markPartyEventSeen: "INSERT INTO party_events_seen (call_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
   markTransactionDone: "INSERT INTO appservice_transactions (txn_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
   recentTransactions: "SELECT txn_id FROM appservice_transactions ORDER BY processed_at DESC LIMIT $1",
+  getUserRules: "SELECT user_id, rules, default_action, time_zone, notify_refused, version FROM user_rules WHERE user_id = $1",
+  /** The first save: a racing first save makes this insert nothing. */
+  insertUserRules: `INSERT INTO user_rules (user_id, rules, default_action, time_zone, notify_refused, version, updated_at)
+    VALUES ($1, $2::jsonb, $3, $4, $5, 1, $6) ON CONFLICT (user_id) DO NOTHING RETURNING 1 AS saved`,
+  /** Later saves: only over the version the edit was made from. */
+  updateUserRules: `UPDATE user_rules SET rules = $2::jsonb, default_action = $3, time_zone = $4, notify_refused = $5,
+    version = version + 1, updated_at = $6 WHERE user_id = $1 AND version = $7 RETURNING 1 AS saved`,
+  putBotRoom: "INSERT INTO bot_rooms (room_id, user_id) VALUES ($1, $2) ON CONFLICT (room_id) DO UPDATE SET user_id = EXCLUDED.user_id",
+  getBotRoom: "SELECT room_id, user_id FROM bot_rooms WHERE room_id = $1",
+  /** bot_rooms has no timestamp; the lowest room id makes the answer at least stable. */
+  botRoomOf: "SELECT room_id FROM bot_rooms WHERE user_id = $1 ORDER BY room_id LIMIT 1",
+  deleteBotRoom: "DELETE FROM bot_rooms WHERE room_id = $1",
+  createProvisioningSession: "INSERT INTO provisioning_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+  getProvisioningSession: "SELECT token_hash, user_id, expires_at FROM provisioning_sessions WHERE token_hash = $1",
+  deleteProvisioningSession: "DELETE FROM provisioning_sessions WHERE token_hash = $1",
+  deleteProvisioningSessions: "DELETE FROM provisioning_sessions WHERE user_id = $1",
 } as const;
 
 /** transitionCall's statement per set of patched fields, built once. */
@@ -287,5 +332,53 @@ export class SqlStore implements Store {
 
   async recentTransactions(limit: number): Promise<string[]> {
     return (await this.db.query<{ txn_id: string }>(SQL.recentTransactions, [limit])).map((r) => r.txn_id);
+  }
+
+  async getUserRules(userId: MatrixUserId): Promise<UserRules | undefined> {
+    const [row] = await this.db.query<UserRulesRow>(SQL.getUserRules, [userId]);
+    return row && toUserRules(row);
+  }
+
+  async saveUserRules(next: UserRules, expectedVersion: number): Promise<boolean> {
+    const params = [next.userId, JSON.stringify(next.rules), next.defaultAction, next.timeZone, next.notifyRefused, Date.now()];
+    const rows = expectedVersion === 0
+      ? await this.db.query(SQL.insertUserRules, params)
+      : await this.db.query(SQL.updateUserRules, [...params, expectedVersion]);
+    return rows.length > 0;
+  }
+
+  async putBotRoom(roomId: RoomId, userId: MatrixUserId): Promise<void> {
+    await this.db.query(SQL.putBotRoom, [roomId, userId]);
+  }
+
+  async getBotRoom(roomId: RoomId): Promise<BotRoom | undefined> {
+    const [row] = await this.db.query<{ room_id: string; user_id: string }>(SQL.getBotRoom, [roomId]);
+    return row && { roomId: row.room_id as RoomId, userId: row.user_id as MatrixUserId };
+  }
+
+  async botRoomOf(userId: MatrixUserId): Promise<RoomId | undefined> {
+    const [row] = await this.db.query<{ room_id: string }>(SQL.botRoomOf, [userId]);
+    return row?.room_id as RoomId | undefined;
+  }
+
+  async deleteBotRoom(roomId: RoomId): Promise<void> {
+    await this.db.query(SQL.deleteBotRoom, [roomId]);
+  }
+
+  async createProvisioningSession(session: ProvisioningSession): Promise<void> {
+    await this.db.query(SQL.createProvisioningSession, [session.tokenHash, session.userId, session.expiresAt]);
+  }
+
+  async getProvisioningSession(tokenHash: string): Promise<ProvisioningSession | undefined> {
+    const [row] = await this.db.query<ProvisioningSessionRow>(SQL.getProvisioningSession, [tokenHash]);
+    return row && { tokenHash: row.token_hash, userId: row.user_id as MatrixUserId, expiresAt: Number(row.expires_at) };
+  }
+
+  async deleteProvisioningSession(tokenHash: string): Promise<void> {
+    await this.db.query(SQL.deleteProvisioningSession, [tokenHash]);
+  }
+
+  async deleteProvisioningSessions(userId: MatrixUserId): Promise<void> {
+    await this.db.query(SQL.deleteProvisioningSessions, [userId]);
   }
 }

@@ -1,6 +1,7 @@
 import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
+import { UserRules } from "../rules/types";
 
 /** A WebRTC session description as both protocols carry it. */
 export interface SessionDescription {
@@ -83,6 +84,21 @@ export interface DmRoom {
 }
 
 /** A session event queued for the WebCall party, numbered per session. */
+/** A room where a user talks to the bridge bot (its command DM). */
+export interface BotRoom {
+  roomId: RoomId;
+  userId: MatrixUserId;
+}
+
+/** A provisioning API session. The bearer token itself is never stored. */
+export interface ProvisioningSession {
+  /** sha256 (hex) of the session token. */
+  tokenHash: string;
+  userId: MatrixUserId;
+  /** ms since the epoch */
+  expiresAt: number;
+}
+
 export interface QueuedEvent {
   seq: number;
   event: Record<string, unknown>;
@@ -130,4 +146,25 @@ export interface Store {
   markTransactionDone(txnId: string): Promise<boolean>;
   /** The most recently finished transaction ids, newest first (loaded at start-up). */
   recentTransactions(limit: number): Promise<string[]>;
+
+  /** A user's rules, or undefined for a user who never saved any. */
+  getUserRules(userId: MatrixUserId): Promise<UserRules | undefined>;
+  /** Compare-and-set: saves `next` (its `version` is ignored) as version
+   *  expectedVersion + 1, only if the stored version is still expectedVersion
+   *  (0 = never saved). false = someone else saved first; re-read and retry. */
+  saveUserRules(next: UserRules, expectedVersion: number): Promise<boolean>;
+
+  /** Insert or replace the user a bot room belongs to. */
+  putBotRoom(roomId: RoomId, userId: MatrixUserId): Promise<void>;
+  getBotRoom(roomId: RoomId): Promise<BotRoom | undefined>;
+  /** One of the user's bot rooms (any, if several), or undefined. */
+  botRoomOf(userId: MatrixUserId): Promise<RoomId | undefined>;
+  deleteBotRoom(roomId: RoomId): Promise<void>;
+
+  createProvisioningSession(session: ProvisioningSession): Promise<void>;
+  /** The session, expired or not (the caller checks expiresAt). */
+  getProvisioningSession(tokenHash: string): Promise<ProvisioningSession | undefined>;
+  deleteProvisioningSession(tokenHash: string): Promise<void>;
+  /** Ends every session of the user (log out everywhere). */
+  deleteProvisioningSessions(userId: MatrixUserId): Promise<void>;
 }

@@ -2,6 +2,9 @@ import { SessionEvent, SetupRequest, SetupResponse } from "./protocol";
 
 export interface RequestContext {
   requestId: string;
+  /** performance.now() when the request arrived, before its body was read:
+   *  what a neutral answer's timing is measured from. */
+  receivedAt: number;
 }
 
 /**

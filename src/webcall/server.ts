@@ -56,7 +56,7 @@ function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHand
 }
 
 function ctxOf(req: Request): RequestContext {
-  return req.ctx ?? { requestId: "-" };
+  return req.ctx ?? { requestId: "-", receivedAt: performance.now() };
 }
 
 /** Rate-limit key: the client address, IPv6 clients by /64 (one host's share). */
@@ -87,9 +87,10 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, op
   app.set("trust proxy", config.trustProxy ? 1 : false);
 
   app.use((req, res, next) => {
+    const receivedAt = performance.now();
     const given = req.get("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
-    req.ctx = { requestId };
+    req.ctx = { requestId, receivedAt };
     res.setHeader("X-Request-Id", requestId);
     res.setHeader("X-Content-Type-Options", "nosniff");
     res.setHeader("Cache-Control", "no-store");

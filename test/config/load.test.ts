@@ -43,7 +43,7 @@ describe("parseConfig", () => {
       calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, neutralAnswerMs: 300, candidateBatchMs: 50 },
       rules: { defaultAction: "ring", defaultTimeZone: "UTC", maxRulesPerUser: 1000, maxForwardHops: 5 },
       provisioning: {
-        enabled: false, bind: "127.0.0.1", port: 9041, prefix: "/_matrix/provision", sessionLifetimeMs: 86400000,
+        enabled: false, bind: "127.0.0.1", port: 9041, prefix: "/_matrix/provision", sessionLifetimeMs: 86400000, maxBodyBytes: 524288,
         rateLimit: { windowMs: 60000, max: 60 },
       },
       outbound: {

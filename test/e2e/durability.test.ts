@@ -3,27 +3,19 @@
  * is killed with SIGKILL mid-call. Nothing stored may be lost, ringing calls
  * must still end, and retried requests must not ring twice.
  */
-import { ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import yaml from "js-yaml";
-import { parseConfig } from "../../src/config/load";
-import { writeRegistration } from "../../src/config/registration";
 import { TestHomeserver, RoomEvent } from "../homeserver";
-import { freePort, waitFor, SERVER_NAME } from "./fixture";
+import { BridgeProcess } from "./bridgeProcess";
+import { waitFor, SERVER_NAME } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson, WebCallSession } from "./webcallClient";
 import { OFFER, ANSWER } from "./sdp";
 
 jest.setTimeout(90_000);
-const root = join(__dirname, "..", "..");
 const VIRTUAL = "@webcall_alf=40employer.com:example.org";
 
 describe("a bridge killed mid-call", () => {
   let hs: TestHomeserver;
-  let dir: string;
-  let child: ChildProcess | undefined;
+  let bridge: BridgeProcess;
   let webcallUrl: string;
   let asPort: number;
   let hsToken: string;
@@ -31,51 +23,24 @@ describe("a bridge killed mid-call", () => {
   const sent: RoomEvent[] = [];
 
   async function startBridge(): Promise<void> {
-    child = spawn(join(root, "node_modules", ".bin", "node"), [
-      "-r", join(root, "scripts", "register-ts.cjs"),
-      "-e", `require(${JSON.stringify(join(root, "src", "cli"))}).main(process.argv.slice(1))`,
-      "--", "-c", join(dir, "config.yaml"), "-f", join(dir, "registration.yaml"), "-p", String(asPort),
-    ], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
-    let stderr = "";
-    child.stderr!.on("data", (d) => { stderr += String(d); });
-    await waitFor(async () => {
-      if (child!.exitCode !== null) throw new Error(`bridge exited: ${stderr}`);
-      return fetch(`${webcallUrl}/sessions/none/events`).then(() => true, () => undefined);
-    }, 30_000, "the bridge to listen");
+    await bridge.spawn();
   }
 
   function kill(): Promise<void> {
-    return new Promise((resolve) => {
-      child!.once("exit", () => resolve());
-      child!.kill("SIGKILL");
-    });
+    return bridge.kill();
   }
 
   beforeAll(async () => {
     hs = await TestHomeserver.start({ serverName: SERVER_NAME });
     hs.on("event", (e) => { if (e.sender.startsWith("@webcall_")) sent.push(e); });
-    dir = mkdtempSync(join(tmpdir(), "webcall-crash-"));
-    asPort = await freePort();
-    const wcPort = await freePort();
-    webcallUrl = `http://127.0.0.1:${wcPort}/webcall`;
-    const raw = {
-      homeserver: { url: hs.url, domain: SERVER_NAME },
-      webcall: { bind: "127.0.0.1", port: wcPort, publicUrl: "http://127.0.0.1/webcall" },
-      database: { dataDir: join(dir, "data") },
-      logging: { level: "warn" },
-    };
-    writeFileSync(join(dir, "config.yaml"), yaml.dump(raw));
-    const reg = writeRegistration(parseConfig(yaml.dump(raw)), `http://127.0.0.1:${asPort}`, join(dir, "registration.yaml"));
-    hsToken = reg.hs_token;
-    hs.registerAppservice(reg as never);
-    await startBridge();
+    bridge = await BridgeProcess.start(hs, SERVER_NAME);
+    ({ webcallUrl, asPort, hsToken } = bridge);
     alice = new RawMatrixUser(hs, await hs.createUser("alice"));
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) await kill();
+    await bridge.stop();
     await hs.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it("keeps rooms and calls across SIGKILL: ringing calls still time out, answers sent meanwhile still connect, retries ring once", async () => {

@@ -24,6 +24,10 @@ export interface FixtureOptions {
   /** Outbound settings; by default every domain's node is the fixture's TestWebCallNode. */
   outbound?: Partial<Config["outbound"]>;
   calls?: Partial<Config["calls"]>;
+  rules?: Partial<Config["rules"]>;
+  /** Domains whose node is the fixture's TestWebCallNode (default employer.com). */
+  nodeDomains?: string[];
+  provisioning?: Partial<Config["provisioning"]>;
   legacyAccessTokenPush?: boolean;
 }
 
@@ -61,8 +65,10 @@ export class BridgeFixture {
       homeserver: { url: hs.url, domain: serverName },
       appservice: { bind: "127.0.0.1" },
       webcall: { bind: "127.0.0.1", port: webcallPort, publicUrl: `http://127.0.0.1:${webcallPort}/webcall`, rateLimit: { max: 10000 } },
-      calls: { candidateBatchMs: 20, ...options.calls },
-      outbound: { allowHttp: true, allowPrivateNetworks: true, ...options.outbound, nodes: { "employer.com": node.url, ...options.outbound?.nodes } },
+      calls: { candidateBatchMs: 20, neutralAnswerMs: 250, ...options.calls },
+      rules: { ...options.rules },
+      provisioning: { port: 0, ...options.provisioning },
+      outbound: { allowHttp: true, allowPrivateNetworks: true, ...options.outbound, nodes: { ...Object.fromEntries((options.nodeDomains ?? ["employer.com"]).map((d) => [d, node.url])), ...options.outbound?.nodes } },
       database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
       logging: { level: process.env.WEBCALL_TEST_LOG ?? "error" },
     }), "e2e");
@@ -77,6 +83,14 @@ export class BridgeFixture {
     return fixture;
   }
 
+  /** The bridge's clock runs this far ahead of (or behind) the real one. */
+  private clockOffsetMs = 0;
+
+  /** Sets the bridge's clock to `iso` (it then runs on from there); no argument puts it back. */
+  setClock(iso?: string): void {
+    this.clockOffsetMs = iso === undefined ? 0 : Date.parse(iso) - Date.now();
+  }
+
   get webcallUrl(): string {
     return `http://127.0.0.1:${this.bridge.webcallPort}/webcall`;
   }
@@ -84,7 +98,7 @@ export class BridgeFixture {
   /** Starts (or restarts) the bridge on the same store and appservice port. */
   async startBridge(): Promise<void> {
     const port = this.bridge?.appservicePort ?? 0;
-    this.bridge = await runBridge(this.config, this.registration, port);
+    this.bridge = await runBridge(this.config, this.registration, port, { now: () => Date.now() + this.clockOffsetMs });
     this.hs.registerAppservice({
       id: this.registration.id, url: `http://127.0.0.1:${this.bridge.appservicePort}`,
       as_token: this.registration.as_token, hs_token: this.registration.hs_token,

@@ -9,6 +9,7 @@ import type { Deps } from "./routes/deps";
 import { directoryRouter } from "./routes/directory";
 import { ephemeralRouter } from "./routes/ephemeral";
 import { mediaRouter, miscRouter } from "./routes/misc";
+import { openIdRouters } from "./routes/openid";
 import { profileRouter } from "./routes/profile";
 import { roomsRouter } from "./routes/rooms";
 import { sessionRouter, versionsRouter } from "./routes/session";
@@ -17,9 +18,11 @@ import { syncRouter } from "./routes/sync";
 export function createApp(core: HomeserverCore): { app: express.Express; rooms: Rooms } {
   const rooms = new Rooms(core);
   const deps: Deps = { core, rooms };
+  const openId = openIdRouters(deps);
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
+  app.use((req, _res, next) => (core.unreachable ? req.socket.destroy() : next()));
   app.use(jsonBodies());
 
   app.use("/_matrix/client", versionsRouter());
@@ -32,10 +35,12 @@ export function createApp(core: HomeserverCore): { app: express.Express; rooms: 
     ephemeralRouter(deps),
     miscRouter(deps),
     syncRouter(deps),
+    openId.client,
   ];
   app.use(["/_matrix/client/v3", "/_matrix/client/r0"], ...clientApi);
   app.use("/_matrix/client/v1", appserviceRouter(deps));
   app.use(["/_matrix/client/v1/media", "/_matrix/media/v3"], mediaRouter(deps));
+  app.use("/_matrix/federation/v1", openId.federation);
 
   app.use(notFoundHandler);
   app.use(errorHandler);

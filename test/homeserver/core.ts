@@ -25,6 +25,8 @@ export interface EventDraft {
 
 export class HomeserverCore extends EventEmitter {
   readonly users: UserStore;
+  /** While set, every client-server request has its connection dropped (the server is "down"). */
+  unreachable = false;
   readonly rooms = new Map<string, Room>();
   /** "#alias:server" -> room id. */
   readonly aliases = new Map<string, string>();

@@ -97,6 +97,11 @@ export class TestHomeserver {
     return this.core.rooms.get(roomId)?.membership(userId);
   }
 
+  /** While set, the homeserver drops every request made to it, as if it were down. */
+  unreachable(down: boolean): void {
+    this.core.unreachable = down;
+  }
+
   /** While down, every push attempt fails and is retried with the same txnId; going up retries at once. */
   appserviceDown(down: boolean): void {
     for (const link of this.core.links.values()) link.setDown(down);

@@ -1,9 +1,11 @@
+import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { Address } from "../../src/ids/address";
 import { MatrixUserId, RoomId } from "../../src/ids/matrix";
 import { newPartyId, newSessionId } from "../../src/ids/session";
+import { UserRules } from "../../src/rules/types";
 import { CallRecord, DmRoom, openStore, Store } from "../../src/store";
 import { loadMigrations, migrate, Migration, schemaVersion } from "../../src/store/migrate";
 import { SqlClient } from "../../src/store/sql";
@@ -457,6 +459,125 @@ export function storeContract(engineFactory: () => TestEngine): void {
       expect(raced.filter(Boolean)).toHaveLength(1);
     });
 
+    describe("user rules", () => {
+      const rulesOf = (userId: MatrixUserId, overrides: Partial<UserRules> = {}): UserRules => ({
+        userId,
+        rules: [
+          { caller: "*@employer.com", days: ["mon", "tue"], from: "09:00", to: "17:30", timeZone: "Europe/Berlin", action: "ring", label: "work" },
+          { anonymous: true, action: "refuse" },
+          { domain: "*.example.net", verified: false, action: "forward", forwardTo: "desk@example.net" },
+        ],
+        defaultAction: "refuse",
+        timeZone: "Europe/Berlin",
+        notifyRefused: true,
+        version: 0,
+        ...overrides,
+      });
+
+      test("a user who never saved has none; the first save is version 1 and round-trips every field", async () => {
+        const userId = user(`@r${unique()}:example.org`);
+        expect(await store.getUserRules(userId)).toBeUndefined();
+        const first = rulesOf(userId);
+        expect(await store.saveUserRules(first, 0)).toBe(true);
+        expect(await store.getUserRules(userId)).toEqual({ ...first, version: 1 });
+      });
+
+      test("nulls and an empty rule list round-trip", async () => {
+        const userId = user(`@r${unique()}:example.org`);
+        const empty = rulesOf(userId, { rules: [], defaultAction: null, timeZone: null, notifyRefused: false });
+        expect(await store.saveUserRules(empty, 0)).toBe(true);
+        expect(await store.getUserRules(userId)).toEqual({ ...empty, version: 1 });
+      });
+
+      test("saves are compare-and-set on the version; the version in the record itself is ignored", async () => {
+        const userId = user(`@r${unique()}:example.org`);
+        expect(await store.saveUserRules(rulesOf(userId), 0)).toBe(true);
+        // A second first save, and saves from a version that is not the stored one, change nothing.
+        expect(await store.saveUserRules(rulesOf(userId, { rules: [] }), 0)).toBe(false);
+        expect(await store.saveUserRules(rulesOf(userId, { rules: [], version: 1 }), 2)).toBe(false);
+        expect((await store.getUserRules(userId))?.rules).toHaveLength(3);
+        const second = rulesOf(userId, { rules: [{ action: "ring" }], defaultAction: "ring", version: 99 });
+        expect(await store.saveUserRules(second, 1)).toBe(true);
+        expect(await store.getUserRules(userId)).toEqual({ ...second, version: 2 });
+        expect(await store.saveUserRules(second, 1)).toBe(false);
+        expect(await store.saveUserRules(rulesOf(userId, { notifyRefused: false }), 2)).toBe(true);
+        expect(await store.getUserRules(userId)).toMatchObject({ notifyRefused: false, version: 3 });
+      });
+
+      test("saving an unknown user from a version above 0 saves nothing", async () => {
+        const userId = user(`@r${unique()}:example.org`);
+        expect(await store.saveUserRules(rulesOf(userId), 1)).toBe(false);
+        expect(await store.getUserRules(userId)).toBeUndefined();
+      });
+
+      test("concurrent saves from the same version: exactly one wins", async () => {
+        const userId = user(`@r${unique()}:example.org`);
+        const label = (i: number) => rulesOf(userId, { rules: [{ action: "ring", label: `edit ${i}` }] });
+        const firsts = await Promise.all(Array.from({ length: 8 }, (_, i) => store.saveUserRules(label(i), 0)));
+        expect(firsts.filter(Boolean)).toHaveLength(1);
+        const afterFirst = await store.getUserRules(userId);
+        expect(afterFirst?.rules).toEqual(label(firsts.indexOf(true)).rules);
+        const seconds = await Promise.all(Array.from({ length: 8 }, (_, i) => store.saveUserRules(label(i + 10), 1)));
+        expect(seconds.filter(Boolean)).toHaveLength(1);
+        expect(await store.getUserRules(userId)).toEqual({ ...label(seconds.indexOf(true) + 10), version: 2 });
+      });
+
+      test("users are independent", async () => {
+        const a = user(`@a${unique()}:example.org`);
+        const b = user(`@b${unique()}:example.org`);
+        await store.saveUserRules(rulesOf(a), 0);
+        expect(await store.getUserRules(b)).toBeUndefined();
+        expect(await store.saveUserRules(rulesOf(b, { rules: [] }), 0)).toBe(true);
+        expect((await store.getUserRules(a))?.rules).toHaveLength(3);
+      });
+    });
+
+    test("bot rooms: put, look up by room and by user, reassign, delete", async () => {
+      const alice = user(`@a${unique()}:example.org`);
+      const bob = user(`@b${unique()}:example.org`);
+      const roomA = room(`!${unique()}:example.org`);
+      expect(await store.getBotRoom(roomA)).toBeUndefined();
+      expect(await store.botRoomOf(alice)).toBeUndefined();
+      await store.putBotRoom(roomA, alice);
+      await store.putBotRoom(roomA, alice); // idempotent
+      expect(await store.getBotRoom(roomA)).toEqual({ roomId: roomA, userId: alice });
+      expect(await store.botRoomOf(alice)).toBe(roomA);
+      const roomA2 = room(`!${unique()}:example.org`);
+      await store.putBotRoom(roomA2, alice);
+      expect([roomA, roomA2]).toContain(await store.botRoomOf(alice));
+      await store.putBotRoom(roomA, bob); // the room now belongs to bob
+      expect(await store.getBotRoom(roomA)).toEqual({ roomId: roomA, userId: bob });
+      expect(await store.botRoomOf(alice)).toBe(roomA2);
+      expect(await store.botRoomOf(bob)).toBe(roomA);
+      await store.deleteBotRoom(roomA2);
+      expect(await store.getBotRoom(roomA2)).toBeUndefined();
+      expect(await store.botRoomOf(alice)).toBeUndefined();
+      await store.deleteBotRoom(roomA2); // unknown room: no error
+    });
+
+    test("provisioning sessions: create, get (expired ones too), delete one, delete all of a user's", async () => {
+      const alice = user(`@a${unique()}:example.org`);
+      const bob = user(`@b${unique()}:example.org`);
+      const hash = () => createHash("sha256").update(unique()).digest("hex");
+      const expiresAt = Date.now() + 86_400_000; // beyond int4 range
+      const a1 = { tokenHash: hash(), userId: alice, expiresAt };
+      const a2 = { tokenHash: hash(), userId: alice, expiresAt: Date.now() - 1 };
+      const b1 = { tokenHash: hash(), userId: bob, expiresAt };
+      expect(await store.getProvisioningSession(a1.tokenHash)).toBeUndefined();
+      for (const s of [a1, a2, b1]) await store.createProvisioningSession(s);
+      expect(await store.getProvisioningSession(a1.tokenHash)).toEqual(a1);
+      expect(await store.getProvisioningSession(a2.tokenHash)).toEqual(a2);
+      await store.deleteProvisioningSession(a1.tokenHash);
+      expect(await store.getProvisioningSession(a1.tokenHash)).toBeUndefined();
+      expect(await store.getProvisioningSession(a2.tokenHash)).toEqual(a2);
+      await store.createProvisioningSession(a1);
+      await store.deleteProvisioningSessions(alice);
+      expect(await store.getProvisioningSession(a1.tokenHash)).toBeUndefined();
+      expect(await store.getProvisioningSession(a2.tokenHash)).toBeUndefined();
+      expect(await store.getProvisioningSession(b1.tokenHash)).toEqual(b1);
+      await store.deleteProvisioningSession(a1.tokenHash); // unknown: no error
+    });
+
     if (engine.concurrentInstances) {
       describe("two bridge instances on one database", () => {
         let second: Store;
@@ -479,6 +600,14 @@ export function storeContract(engineFactory: () => TestEngine): void {
           expect([...seqs].sort((x, y) => x - y)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
         });
 
+        test("rule saves from both instances from one version: one wins", async () => {
+          const userId = user(`@r${unique()}:example.org`);
+          const rules = (i: number): UserRules => ({ userId, rules: [{ action: "refuse", label: `i${i}` }], defaultAction: null, timeZone: null, notifyRefused: false, version: 0 });
+          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : second).saveUserRules(rules(i), 0)));
+          expect(results.filter(Boolean)).toHaveLength(1);
+          expect((await second.getUserRules(userId))?.version).toBe(1);
+        });
+
         test("inserts of one callId from both instances: one wins", async () => {
           const call = makeCall();
           const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : second).insertCall(call)));
@@ -499,6 +628,12 @@ export function storeContract(engineFactory: () => TestEngine): void {
       await store.markPartyEventSeen(call.callId, "seen");
       await store.appendPartyEvent(call.callId, { n: 1 });
       await store.appendPartyEvent(call.callId, { n: 2 });
+      const ruleUser = user(`@r${unique()}:example.org`);
+      const botRoom = room(`!${unique()}:x`);
+      const session = { tokenHash: createHash("sha256").update(unique()).digest("hex"), userId: ruleUser, expiresAt: Date.now() + 1000 };
+      await store.saveUserRules({ userId: ruleUser, rules: [{ action: "ring" }], defaultAction: "refuse", timeZone: null, notifyRefused: true, version: 0 }, 0);
+      await store.putBotRoom(botRoom, ruleUser);
+      await store.createProvisioningSession(session);
       for (const s of extraStores.splice(0)) await s.close();
       await store.close();
 
@@ -511,6 +646,9 @@ export function storeContract(engineFactory: () => TestEngine): void {
       expect(await store.markPartyEventSeen(call.callId, "seen")).toBe(false);
       expect(await store.appendPartyEvent(call.callId, { n: 3 })).toBe(3);
       expect((await store.partyEventsSince(call.callId, 0)).map((q) => q.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(await store.getUserRules(ruleUser)).toEqual({ userId: ruleUser, rules: [{ action: "ring" }], defaultAction: "refuse", timeZone: null, notifyRefused: true, version: 1 });
+      expect(await store.botRoomOf(ruleUser)).toBe(botRoom);
+      expect(await store.getProvisioningSession(session.tokenHash)).toEqual(session);
       await store.close();
 
       const raw = await db.raw();

@@ -1,0 +1,125 @@
+import { logger } from "../log";
+import { LocalUsers } from "../ids/localUsers";
+import { MatrixUserId, RoomId } from "../ids/matrix";
+import { VirtualUsers } from "../ids/virtualUsers";
+import { PushedEvent } from "../matrix/AppserviceListener";
+import { HomeserverClient } from "../matrix/HomeserverClient";
+import { parseCommand } from "../rules/commands";
+import { escapeHtml, renderDecision, renderEditResult, renderHelp, renderRules } from "../rules/describe";
+import { RulesService } from "../rules/RulesService";
+import { DefaultAction, RuleError } from "../rules/types";
+import { Store } from "../store/Store";
+
+const log = logger("bot");
+
+const ENCRYPTED_BOT_ROOM = "This room is end-to-end encrypted, and this bridge cannot take part in encrypted rooms. Start a new direct chat without encryption to manage your call rules.";
+
+interface Reply {
+  body: string;
+  html: string;
+}
+
+export interface BotOptions {
+  botUserId: MatrixUserId;
+  bridgeDefault: DefaultAction;
+  bridgeTimeZone: string;
+  now: () => number;
+}
+
+/**
+ * The bridge bot: a user of this homeserver opens a DM with it and manages
+ * their rules with commands (`help`, `rules`, `allow …`, `test …`). Only the
+ * user who opened the DM is listened to, and only users of this homeserver
+ * (the ones who can be called here) can open one.
+ */
+export class BotCommands {
+  constructor(
+    private readonly homeserver: HomeserverClient,
+    private readonly store: Store,
+    private readonly rules: RulesService,
+    private readonly localUsers: LocalUsers,
+    private readonly virtualUsers: VirtualUsers,
+    private readonly options: BotOptions,
+  ) {}
+
+  /** Invites of the bot, its rooms' memberships, and text messages from real users. */
+  isRelevant(event: PushedEvent): boolean {
+    if (this.virtualUsers.isVirtual(event.sender) || event.sender === this.options.botUserId) return false;
+    if (event.type === "m.room.member") return event.state_key === this.options.botUserId || event.content.membership === "leave";
+    return event.type === "m.room.message" && event.content.msgtype === "m.text" && typeof event.content.body === "string";
+  }
+
+  async onEvent(event: PushedEvent): Promise<void> {
+    const roomId = event.room_id as RoomId;
+    if (event.type === "m.room.member") {
+      if (event.state_key === this.options.botUserId && event.content.membership === "invite") {
+        return this.onInvite(roomId, event.sender as MatrixUserId, event.content.is_direct === true);
+      }
+      if (event.content.membership === "leave") return this.onLeave(roomId, event.state_key as string);
+      return;
+    }
+    const room = await this.store.getBotRoom(roomId);
+    if (!room || room.userId !== event.sender) return;
+    const reply = await this.run(room.userId, event.content.body as string);
+    await this.reply(roomId, reply, `reply.${event.event_id}`);
+  }
+
+  /** Runs one command for `userId`; a command that cannot be understood or applied gets its reason back. */
+  async run(userId: MatrixUserId, text: string): Promise<Reply> {
+    try {
+      const current = await this.rules.get(userId);
+      const command = parseCommand(text, { timeZone: this.rules.timeZoneOf(current), now: this.options.now() });
+      switch (command.kind) {
+        case "help": return renderHelp();
+        case "rules": return renderRules(current, this.options.bridgeDefault, this.options.bridgeTimeZone);
+        case "edit": return renderEditResult(command.edit, await this.rules.edit(userId, command.edit), this.options.bridgeDefault, this.options.bridgeTimeZone);
+        case "test": {
+          const decision = await this.rules.decide(userId, command.facts);
+          return renderDecision(decision, command.facts, current, this.options.bridgeDefault, this.rules.timeZoneOf(current));
+        }
+      }
+    } catch (err) {
+      if (err instanceof RuleError) return { body: err.message, html: escapeHtml(err.message) };
+      log.error("a bot command failed", { userId, error: (err as Error).message });
+      return { body: "Sorry, that did not work; please try again.", html: "Sorry, that did not work; please try again." };
+    }
+  }
+
+  private async onInvite(roomId: RoomId, inviter: MatrixUserId, isDirect: boolean): Promise<void> {
+    const bot = this.options.botUserId;
+    if (!this.localUsers.addressOf(inviter)) {
+      return this.leave(roomId, "Only users of this homeserver have rules to manage here.");
+    }
+    // Others may still be invited to a group room; a DM is marked as one.
+    if (!isDirect) return this.leave(roomId, "I only take commands in a direct chat with one person.");
+    await this.homeserver.join(bot, roomId);
+    if (await this.homeserver.stateEvent(bot, roomId, "m.room.encryption")) {
+      await this.homeserver.sendEvent(bot, roomId, "m.room.message", { msgtype: "m.notice", body: ENCRYPTED_BOT_ROOM });
+      return this.leave(roomId, "End-to-end encrypted rooms are not supported.");
+    }
+    const members = await this.homeserver.joinedMembers(bot, roomId);
+    if (members.length !== 2 || !members.includes(inviter)) {
+      return this.leave(roomId, "I only take commands in a direct chat with one person.");
+    }
+    await this.store.putBotRoom(roomId, inviter);
+    log.info("opened a command DM", { roomId, userId: inviter });
+    await this.reply(roomId, renderHelp(), `welcome.${roomId}`);
+  }
+
+  private async onLeave(roomId: RoomId, userId: string): Promise<void> {
+    const room = await this.store.getBotRoom(roomId);
+    if (!room || room.userId !== userId) return;
+    await this.store.deleteBotRoom(roomId);
+    await this.homeserver.leave(this.options.botUserId, roomId).catch(() => undefined);
+  }
+
+  private async leave(roomId: RoomId, reason: string): Promise<void> {
+    await this.homeserver.leave(this.options.botUserId, roomId, reason).catch(() => undefined);
+  }
+
+  private async reply(roomId: RoomId, reply: Reply, txnId: string): Promise<void> {
+    await this.homeserver.sendEvent(this.options.botUserId, roomId, "m.room.message", {
+      msgtype: "m.notice", body: reply.body, format: "org.matrix.custom.html", formatted_body: reply.html,
+    }, txnId);
+  }
+}

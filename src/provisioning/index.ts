@@ -1,0 +1,2 @@
+export { startProvisioning } from "./server";
+export type { ProvisioningServer } from "./server";

@@ -1,0 +1,72 @@
+import { ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import yaml from "js-yaml";
+import { parseConfig } from "../../src/config/load";
+import { writeRegistration } from "../../src/config/registration";
+import { TestHomeserver } from "../homeserver";
+import { freePort, waitFor } from "./fixture";
+
+const root = join(__dirname, "..", "..");
+
+/**
+ * The bridge run through its real CLI as a process of its own, registered
+ * with a test homeserver in this process: for tests that kill it, or whose
+ * timings must not share an event loop with the homeserver and the callers.
+ */
+export class BridgeProcess {
+  child: ChildProcess | undefined;
+
+  private constructor(readonly dir: string, readonly webcallUrl: string, readonly asPort: number, readonly hsToken: string) {}
+
+  /** Writes config.yaml (given sections over test defaults) and the registration, and starts the bridge. */
+  static async start(hs: TestHomeserver, serverName: string, sections: Record<string, object> = {}): Promise<BridgeProcess> {
+    const dir = mkdtempSync(join(tmpdir(), "webcall-process-"));
+    const asPort = await freePort();
+    const wcPort = await freePort();
+    const raw = {
+      homeserver: { url: hs.url, domain: serverName },
+      database: { dataDir: join(dir, "data") },
+      logging: { level: "warn" },
+      ...sections,
+      webcall: { bind: "127.0.0.1", port: wcPort, publicUrl: "http://127.0.0.1/webcall", ...sections.webcall },
+    };
+    writeFileSync(join(dir, "config.yaml"), yaml.dump(raw));
+    const reg = writeRegistration(parseConfig(yaml.dump(raw)), `http://127.0.0.1:${asPort}`, join(dir, "registration.yaml"));
+    hs.registerAppservice(reg as never);
+    const bridge = new BridgeProcess(dir, `http://127.0.0.1:${wcPort}/webcall`, asPort, reg.hs_token);
+    await bridge.spawn();
+    return bridge;
+  }
+
+  /** Starts (or restarts) the process and waits until it listens. */
+  async spawn(): Promise<void> {
+    const child = spawn(join(root, "node_modules", ".bin", "node"), [
+      "-r", join(root, "scripts", "register-ts.cjs"),
+      "-e", `require(${JSON.stringify(join(root, "src", "cli"))}).main(process.argv.slice(1))`,
+      "--", "-c", join(this.dir, "config.yaml"), "-f", join(this.dir, "registration.yaml"), "-p", String(this.asPort),
+    ], { cwd: this.dir, stdio: ["ignore", "ignore", "pipe"] });
+    this.child = child;
+    let stderr = "";
+    child.stderr!.on("data", (d) => { stderr += String(d); });
+    await waitFor(async () => {
+      if (child.exitCode !== null) throw new Error(`bridge exited: ${stderr}`);
+      return fetch(`${this.webcallUrl}/sessions/none/events`).then(() => true, () => undefined);
+    }, 30_000, "the bridge to listen");
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      child.once("exit", () => resolve());
+      child.kill(signal);
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.kill("SIGTERM");
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
