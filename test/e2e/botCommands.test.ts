@@ -73,7 +73,7 @@ describe("managing rules with the bridge bot", () => {
     expect((await bot.command("rules")).body).toMatch(/2\. refuse anonymous/);
   });
 
-  it("keeps both of two edits sent at once", async () => {
+  it("keeps both of two edits sent back to back", async () => {
     const seen = fx.hs.timelineOf(bot.roomId).filter((e) => e.sender === BOT).length;
     await Promise.all([
       alice.send(bot.roomId, "m.room.message", { msgtype: "m.text", body: "refuse *@spam.example" }),

@@ -177,4 +177,25 @@ describe("receiver chooses: rules, refusal and forwarding", () => {
       fx.node.script = (body) => ({ status: 200, body: { status: "success", sessionId: body.sessionId, token: body.token } });
     }
   });
+
+  it("keeps rules and a relayed call across a bridge restart", async () => {
+    const { bot } = await user("ivan");
+    await bot.command("forward anyone to ivan@hello.com");
+    const relayed = await call("alf@employer.com", "ivan@example.org");
+    expect(relayed.body.status).toBe("success");
+    const setup = await fx.node.waitForSetup((b) => b.calleeId === "ivan@hello.com");
+    await fx.node.send(setup, [{ type: "answer", answer: ANSWER }]);
+    await relayed.session!.waitForEvent("answer");
+
+    await fx.restartBridge();
+    // The relay still passes events both ways, and the rule still forwards.
+    await fx.node.send(setup, [{ type: "candidates", candidates: [{ candidate: "candidate:7 1 udp 1 127.0.0.1 7000 typ host", sdpMid: "0" }] }]);
+    expect((await relayed.session!.waitForEvent("candidates")).candidates[0].candidate).toContain("candidate:7");
+    await relayed.session!.hangup();
+    expect((await fx.node.waitForEvent(setup.sessionId, "hangup")).reason).toBe("user_hangup");
+    const again = await call("alf@employer.com", "ivan@example.org");
+    expect(again.body.status).toBe("success");
+    await fx.node.waitForSetup((b) => b.calleeId === "ivan@hello.com" && b.sessionId !== setup.sessionId);
+    await again.session!.hangup();
+  });
 });
