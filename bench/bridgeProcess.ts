@@ -2,14 +2,42 @@
  *  then never share its event loop. Driven over IPC by bench/run.ts. */
 import { runBridge, RunningBridge } from "../src/bridge";
 import { parseConfig } from "../src/config/load";
+import * as evaluate from "../src/rules/evaluate";
+import { UserRules } from "../src/rules/types";
+import { summary } from "./stats";
 
 let bridge: RunningBridge | undefined;
 
-process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any }) => {
+// How long each rule decision takes inside the running bridge, by the callee's
+// number of rules: RulesService calls the module's `decide` export on every
+// call, so it is wrapped here (two performance.now() reads, nothing async).
+const decideTimes = new Map<number, number[]>();
+const exported = evaluate as { decide: typeof evaluate.decide };
+const plainDecide = exported.decide;
+exported.decide = (compiled, facts, bridgeDefault) => {
+  const t0 = performance.now();
+  const decision = plainDecide(compiled, facts, bridgeDefault);
+  const t = performance.now() - t0;
+  const samples = decideTimes.get(compiled.rules.length);
+  if (samples) samples.push(t); else decideTimes.set(compiled.rules.length, [t]);
+  return decision;
+};
+
+process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; userRules?: UserRules }) => {
   try {
     if (msg.cmd === "start") {
       bridge = await runBridge(parseConfig(msg.config!, "bench"), msg.registration, 0);
       process.send!({ id: msg.id, result: { appservicePort: bridge.appservicePort, webcallPort: bridge.webcallPort } });
+    } else if (msg.cmd === "saveRules") {
+      // Straight into the running bridge's store, as a first save; call it
+      // before the user is ever called, so no stale decision is cached.
+      const saved = await bridge!.store.saveUserRules(msg.userRules!, 0);
+      if (!saved) throw new Error(`rules for ${msg.userRules!.userId} were saved before`);
+      process.send!({ id: msg.id, result: { saved } });
+    } else if (msg.cmd === "decideTimes") {
+      // Read and start again.
+      process.send!({ id: msg.id, result: Object.fromEntries([...decideTimes].map(([rules, samples]) => [rules, summary(samples)])) });
+      decideTimes.clear();
     } else if (msg.cmd === "memory") {
       const gc = (globalThis as { gc?: () => void }).gc;
       for (let i = 0; i < 3; i++) { gc?.(); await new Promise((r) => setTimeout(r, 100)); }

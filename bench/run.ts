@@ -3,11 +3,14 @@
  *   npm run bench [-- --store postgres] [-- --iterations 300]
  *
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
- *    against the same homeserver send done directly (the floor).
+ *    against the same homeserver send done directly (the floor), for a
+ *    callee without rules and for one with 1,000 rules none of which matches.
  * 2. Call setups per second with 100 concurrent callers.
  * 3. Memory per ringing call.
  * 4. Outbound warm path: a Matrix user's invite → POST /webcall at the
  *    callee's node, against the homeserver's own push time (the floor).
+ * 5. Rule evaluation with 1,000 rules for one user (bench/rules.ts), once the
+ *    bridge has stopped, on the same store.
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  */
@@ -22,6 +25,9 @@ import { SyncWatcher } from "./syncWatcher";
 import { ms, summary } from "./stats";
 import { realisticOffer } from "./sdp";
 import { measureOutbound, startRemoteNode } from "./outbound";
+import { BENCH_CALLER, RULE_COUNT, manyRules, measureRules, rulesReportLines, userRules } from "./rules";
+import { setLogLevel } from "../src/log";
+import { MatrixUserId } from "../src/ids/matrix";
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => { const i = args.indexOf(`--${name}`); return i >= 0 ? args[i + 1]! : fallback; };
@@ -92,64 +98,95 @@ async function main(): Promise<void> {
   const alice = await hs.call("createUser", { localpart: "alice" });
   const sync = new SyncWatcher(hsUrl, alice.accessToken);
   await sync.start();
+  // carol has 1,000 rules, none matching the caller: each of her calls checks
+  // them all, then the default rings. ("bob" is the outbound bench's user.)
+  // Saved before she is ever called, so nothing stale is cached.
+  const carol = await hs.call("createUser", { localpart: "carol" });
+  const carolSync = new SyncWatcher(hsUrl, carol.accessToken);
+  await carolSync.start();
+  const carolRules = manyRules(RULE_COUNT, BENCH_CALLER, Date.now());
+  await bridge.call("saveRules", { userRules: userRules(carol.userId as MatrixUserId, carolRules) });
   const asHeaders = { authorization: `Bearer ${registration.as_token}`, "content-type": "application/json" };
 
   async function hangup(sessionId: string, token: string): Promise<void> {
     await post(`${endpoint}/sessions/${sessionId}/events`, { events: [{ id: randomBytes(6).toString("hex"), type: "hangup", reason: "user_hangup" }] }, { authorization: `Bearer ${token}` });
   }
 
-  /** First contact from `caller`: alice joins the DM the bridge invites her to. */
-  const aliceHeaders = { authorization: `Bearer ${alice.accessToken}` };
-  const joined = new Set<string>();
-  async function newInvite(): Promise<string> {
+  /** A Matrix user calls are made to, with their /sync. */
+  interface Callee { user: { userId: string; accessToken: string }; address: string; sync: SyncWatcher; joined: Set<string> }
+  const aliceCallee: Callee = { user: alice, address: "alice@example.org", sync, joined: new Set() };
+  const carolCallee: Callee = { user: carol, address: "carol@example.org", sync: carolSync, joined: new Set() };
+
+  /** First contact from a caller: the callee joins the DM the bridge invites them to. */
+  async function newInvite(callee: Callee): Promise<string> {
     for (let i = 0; i < 500; i++) {
-      const body = await (await fetch(`${hsUrl}/_matrix/client/v3/sync?timeout=0&filter=${encodeURIComponent('{"room":{"timeline":{"limit":0}}}')}`, { headers: aliceHeaders })).json() as any;
-      const roomId = Object.keys(body.rooms?.invite ?? {}).find((r) => !joined.has(r));
-      if (roomId) { joined.add(roomId); return roomId; }
+      const body = await (await fetch(`${hsUrl}/_matrix/client/v3/sync?timeout=0&filter=${encodeURIComponent('{"room":{"timeline":{"limit":0}}}')}`, { headers: { authorization: `Bearer ${callee.user.accessToken}` } })).json() as any;
+      const roomId = Object.keys(body.rooms?.invite ?? {}).find((r) => !callee.joined.has(r));
+      if (roomId) { callee.joined.add(roomId); return roomId; }
       await new Promise((r) => setTimeout(r, 10));
     }
-    throw new Error("no invite for alice");
+    throw new Error(`no invite for ${callee.address}`);
   }
 
-  async function warmCaller(caller: string): Promise<string> {
-    const res = await post(endpoint, { callerId: caller, calleeId: "alice@example.org", offer: OFFER });
-    const roomId = await newInvite();
-    const rang = sync.waitFor((e) => e.type === "m.call.invite" && e.content.call_id === res.sessionId);
-    await fetch(`${hsUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, { method: "POST", headers: { authorization: `Bearer ${alice.accessToken}`, "content-type": "application/json" }, body: "{}" });
+  async function warmCaller(caller: string, callee: Callee = aliceCallee): Promise<string> {
+    const res = await post(endpoint, { callerId: caller, calleeId: callee.address, offer: OFFER });
+    if (res.status !== "success") throw new Error(`warm-up call to ${callee.address} failed: ${JSON.stringify(res)}`);
+    const roomId = await newInvite(callee);
+    const rang = callee.sync.waitFor((e) => e.type === "m.call.invite" && e.content.call_id === res.sessionId);
+    await fetch(`${hsUrl}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/join`, { method: "POST", headers: { authorization: `Bearer ${callee.user.accessToken}`, "content-type": "application/json" }, body: "{}" });
     await rang;
     await hangup(res.sessionId, res.token);
     return roomId;
   }
 
-  // Warm-up: alice gets her DM with alf (registration, room and join cached).
+  // Warm-up: alice and carol each get their DM with alf (registration, room and join cached).
   const roomOf = new Map<string, string>();
-  roomOf.set("alf@employer.com", await warmCaller("alf@employer.com"));
-  const dmRoom = roomOf.get("alf@employer.com")!;
+  roomOf.set(BENCH_CALLER, await warmCaller(BENCH_CALLER));
+  await warmCaller(BENCH_CALLER, carolCallee);
+  const dmRoom = roomOf.get(BENCH_CALLER)!;
   const virtualAlf = "@webcall_alf=40employer.com:example.org";
 
-  progress("measuring the warm path against the floor");
-  // 1. Latency: bridge path and floor, interleaved.
-  const viaBridge: number[] = [], floor: number[] = [];
-  for (let i = 0; i < ITERATIONS + 30; i++) {
+  /** One warm call through the bridge: POST /webcall until the invite is in the callee's /sync. */
+  async function viaBridgeOnce(callee: Callee, i: number): Promise<number> {
     const sessionId = `bench-${i}-${randomBytes(8).toString("hex")}`;
     const token = randomBytes(24).toString("base64url");
-    const arrived = sync.waitFor((e) => e.type === "m.call.invite" && e.content.call_id === sessionId);
+    const arrived = callee.sync.waitFor((e) => e.type === "m.call.invite" && e.content.call_id === sessionId);
     const t0 = performance.now();
-    await post(endpoint, { callerId: "alf@employer.com", calleeId: "alice@example.org", offer: OFFER, sessionId, token });
+    const res = await post(endpoint, { callerId: BENCH_CALLER, calleeId: callee.address, offer: OFFER, sessionId, token });
+    if (res.status !== "success") throw new Error(`call to ${callee.address} failed: ${JSON.stringify(res)}`);
     const t1 = await arrived;
-    const noticed = sync.waitFor((e) => e.type === "m.room.message" && e.sender === virtualAlf && /Missed/.test(e.content.body));
+    const noticed = callee.sync.waitFor((e) => e.type === "m.room.message" && e.sender === virtualAlf && /Missed/.test(e.content.body));
     await hangup(sessionId, token);
     await noticed;
+    return t1 - t0;
+  }
 
+  /** The floor: the same invite PUT straight to the homeserver as the virtual user. */
+  async function floorOnce(i: number): Promise<number> {
     const callId = `floor-${i}-${randomBytes(8).toString("hex")}`;
     const direct = sync.waitFor((e) => e.type === "m.call.invite" && e.content.call_id === callId);
     const f0 = performance.now();
     const url = `${hsUrl}/_matrix/client/v3/rooms/${encodeURIComponent(dmRoom)}/send/m.call.invite/${callId}?user_id=${encodeURIComponent(virtualAlf)}`;
     await fetch(url, { method: "PUT", headers: asHeaders, body: JSON.stringify({ call_id: callId, party_id: "floor", version: "1", lifetime: 60000, invitee: alice.userId, offer: OFFER }) }).then((r) => r.json());
-    const f1 = await direct;
-    if (i >= 30) { viaBridge.push(t1 - t0); floor.push(f1 - f0); }
+    return (await direct) - f0;
   }
-  const b = summary(viaBridge), f = summary(floor);
+
+  progress("measuring the warm path against the floor (callee without rules, callee with 1,000 rules)");
+  // 1. Latency: both bridge paths and the floor, interleaved, their order
+  // rotating from one iteration to the next, so drift hits all alike.
+  const viaBridge: number[] = [], withRules: number[] = [], floor: number[] = [];
+  for (let i = 0; i < ITERATIONS + 30; i++) {
+    if (i === 30) await bridge.call("decideTimes"); // the decisions timed inside the bridge start from here too
+    const steps: (() => Promise<void>)[] = [
+      async () => { const t = await viaBridgeOnce(aliceCallee, i); if (i >= 30) viaBridge.push(t); },
+      async () => { const t = await viaBridgeOnce(carolCallee, i); if (i >= 30) withRules.push(t); },
+      async () => { const t = await floorOnce(i); if (i >= 30) floor.push(t); },
+    ];
+    for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
+  }
+  const b = summary(viaBridge), r = summary(withRules), f = summary(floor);
+  // The rule decisions the bridge made for carol's measured calls, timed inside the bridge.
+  const inBridge = (await bridge.call("decideTimes"))[RULE_COUNT] as ReturnType<typeof summary>;
 
   progress("measuring the outbound warm path against the homeserver's push");
   const out = await measureOutbound({ hsUrl, serverName: SERVER, remoteDomain: "remote.bench", iterations: ITERATIONS, hsCall: (cmd, payload) => hs.call(cmd, payload), node: remote, offer: OFFER });
@@ -200,9 +237,12 @@ async function main(): Promise<void> {
     `matrix-appservice-webcall bench — store: ${STORE}, node ${process.version}, ${ITERATIONS} iterations, offer SDP ${OFFER.sdp.length} bytes`,
     ``,
     `inbound warm path (registered virtual user, existing DM): POST /webcall → m.call.invite in the callee's /sync`,
-    `  via bridge      median ${ms(b.median)}   p99 ${ms(b.p99)}`,
-    `  floor (direct)  median ${ms(f.median)}   p99 ${ms(f.p99)}   (the same invite PUT straight to the homeserver)`,
-    `  overhead        median ${ms(b.median - f.median)}   ratio ${(b.median / f.median).toFixed(2)}×   (target ≤ 2 ms)`,
+    `  via bridge              median ${ms(b.median)}   p99 ${ms(b.p99)}   (callee without rules)`,
+    `  via bridge, 1,000 rules median ${ms(r.median)}   p99 ${ms(r.p99)}   (callee with ${RULE_COUNT.toLocaleString("en-US")} rules, none matching: all checked, then the default rings)`,
+    `  floor (direct)          median ${ms(f.median)}   p99 ${ms(f.p99)}   (the same invite PUT straight to the homeserver)`,
+    `  overhead                median ${ms(b.median - f.median)}   ratio ${(b.median / f.median).toFixed(2)}×   (target ≤ 2 ms)`,
+    `  overhead, 1,000 rules   median ${ms(r.median - f.median)}   ratio ${(r.median / f.median).toFixed(2)}×   (target ≤ 2 ms; ${ms(r.median - b.median)} against no rules)`,
+    `  of which decide()       median ${(inBridge.median * 1000).toFixed(1)} µs   p99 ${(inBridge.p99 * 1000).toFixed(1)} µs   (carol's ${inBridge.n} decisions, timed inside the bridge)`,
     ``,
     `outbound warm path (known node, no discovery): the Matrix user's m.call.invite → POST /webcall at the callee's node`,
     `  via bridge      median ${ms(out.via.median)}   p99 ${ms(out.via.p99)}`,
@@ -214,12 +254,19 @@ async function main(): Promise<void> {
     `memory per ringing call (${RINGING} calls${m1.gc ? ", after GC, bridge process only" : ""}):`,
     `  JS heap ${perCall("heapUsed").toFixed(2)} KB   external ${perCall("external").toFixed(2)} KB   RSS ${perCall("rss").toFixed(2)} KB   (target ≤ 20 KB)`,
   ];
-  process.stdout.write(lines.join("\n") + "\n");
-
   await sync.stop();
+  await carolSync.stop();
   await bridge.call("stop").catch(() => undefined);
   await hs.call("stop").catch(() => undefined);
   remote.close();
+
+  // 5. Rule evaluation, in this process, on the bridge's store (now closed by the bridge).
+  progress(`rule evaluation with ${RULE_COUNT} rules`);
+  setLogLevel(process.env.WEBCALL_BENCH_LOG ?? "error");
+  const rules = await measureRules({ storeName: STORE === "postgres" ? "PostgreSQL" : "PGlite", store: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) } });
+  lines.push(``, ...rulesReportLines(rules));
+  process.stdout.write(lines.join("\n") + "\n");
+
   rmSync(dataDir, { recursive: true, force: true });
   if (STORE === "postgres") {
     const admin = new Client({ connectionString: PG_URL });

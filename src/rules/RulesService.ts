@@ -166,6 +166,9 @@ export class RulesService {
     return record;
   }
 
+  /** The cached entry; past its TTL it is still used for this call while a
+   *  fresh read runs (changes from other instances show within a TTL and a
+   *  call, and no call waits for the store once the user is cached). */
   private async entry(userId: MatrixUserId): Promise<Entry> {
     const cached = this.cache.get(userId);
     if (cached && Date.now() - cached.loadedAt < this.ttlMs) return cached;
@@ -173,6 +176,10 @@ export class RulesService {
     if (!load) {
       load = this.read(userId).then((rules) => this.remember(rules)).finally(() => this.loading.delete(userId));
       this.loading.set(userId, load);
+    }
+    if (cached) {
+      load.catch(() => undefined);
+      return cached;
     }
     return load;
   }
@@ -182,6 +189,11 @@ export class RulesService {
   private remember(rules: UserRules): Entry {
     const cached = this.cache.get(rules.userId);
     if (cached && cached.rules.version > rules.version) return cached;
+    if (cached && cached.rules.version === rules.version) {
+      // Unchanged: keep the compiled rules, only the freshness moves on.
+      cached.loadedAt = Date.now();
+      return cached;
+    }
     const entry: Entry = { rules: frozen(rules), compiled: compileRules(rules), loadedAt: Date.now() };
     this.cache.set(rules.userId, entry);
     return entry;
