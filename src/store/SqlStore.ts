@@ -207,7 +207,6 @@ const SQL = {
   putBotRoom: "INSERT INTO bot_rooms (room_id, user_id) VALUES ($1, $2) ON CONFLICT (room_id) DO UPDATE SET user_id = EXCLUDED.user_id",
   getBotRoom: "SELECT room_id, user_id FROM bot_rooms WHERE room_id = $1",
   /** bot_rooms has no timestamp; the lowest room id makes the answer at least stable. */
-  botRoomOf: "SELECT room_id FROM bot_rooms WHERE user_id = $1 ORDER BY room_id LIMIT 1",
   deleteBotRoom: "DELETE FROM bot_rooms WHERE room_id = $1",
   createProvisioningSession: "INSERT INTO provisioning_sessions (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
   getProvisioningSession: "SELECT token_hash, user_id, expires_at FROM provisioning_sessions WHERE token_hash = $1",
@@ -354,11 +353,6 @@ export class SqlStore implements Store {
   async getBotRoom(roomId: RoomId): Promise<BotRoom | undefined> {
     const [row] = await this.db.query<{ room_id: string; user_id: string }>(SQL.getBotRoom, [roomId]);
     return row && { roomId: row.room_id as RoomId, userId: row.user_id as MatrixUserId };
-  }
-
-  async botRoomOf(userId: MatrixUserId): Promise<RoomId | undefined> {
-    const [row] = await this.db.query<{ room_id: string }>(SQL.botRoomOf, [userId]);
-    return row?.room_id as RoomId | undefined;
   }
 
   async deleteBotRoom(roomId: RoomId): Promise<void> {

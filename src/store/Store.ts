@@ -157,8 +157,6 @@ export interface Store {
   /** Insert or replace the user a bot room belongs to. */
   putBotRoom(roomId: RoomId, userId: MatrixUserId): Promise<void>;
   getBotRoom(roomId: RoomId): Promise<BotRoom | undefined>;
-  /** One of the user's bot rooms (any, if several), or undefined. */
-  botRoomOf(userId: MatrixUserId): Promise<RoomId | undefined>;
   deleteBotRoom(roomId: RoomId): Promise<void>;
 
   createProvisioningSession(session: ProvisioningSession): Promise<void>;

@@ -18,7 +18,6 @@ CREATE TABLE bot_rooms (
   room_id  text PRIMARY KEY,
   user_id  text NOT NULL
 );
-CREATE INDEX bot_rooms_user ON bot_rooms (user_id);
 
 -- Provisioning API sessions, exchanged for a Matrix OpenID token.
 -- Only the token's sha256 is kept.
