@@ -72,9 +72,17 @@ export class CallCore implements WebCallNode {
   }
 
   async eventsSince(sessionId: string, token: string, since: number): Promise<{ events: SessionEvent[]; next: number; over: boolean }> {
-    const call = await this.fromParty.authorise(sessionId, token);
-    const queued = await this.deps.store.partyEventsSince(call.callId, since);
-    const over = call.state === "ended" || call.state === "replaced";
+    let call = await this.fromParty.authorise(sessionId, token);
+    let queued = await this.deps.store.partyEventsSince(call.callId, since);
+    let over = call.state === "ended" || call.state === "replaced";
+    if (over) {
+      // An ending changes the state first and queues its hangup after, under
+      // the call's mutex: wait for that turn before saying nothing is left.
+      await this.actions.withCall(call, async () => undefined);
+      call = (await this.deps.store.getCall(call.callId)) ?? call;
+      queued = await this.deps.store.partyEventsSince(call.callId, since);
+      over = call.state === "ended" || call.state === "replaced";
+    }
     return {
       events: queued.map((q) => q.event as unknown as SessionEvent),
       next: queued.length ? queued[queued.length - 1]!.seq : since,
