@@ -29,9 +29,9 @@ export class CallCore implements WebCallNode {
 
   constructor(private readonly deps: CallDeps) {
     this.actions = new CallActions(deps);
-    this.relay = new Relay(deps, this.actions, deps.discovery, deps.outbound, deps.self);
+    this.relay = new Relay(deps, this.actions);
     this.inbound = new InboundSetup(deps, this.actions, this.relay);
-    this.placement = new OutboundPlacement(deps, this.actions, deps.discovery, deps.outbound, deps.self);
+    this.placement = new OutboundPlacement(deps, this.actions);
     this.fromMatrix = new FromMatrix(deps, this.actions, this.placement);
     this.fromParty = new FromParty(deps, this.actions, this.placement, this.relay);
   }

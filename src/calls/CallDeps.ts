@@ -12,7 +12,13 @@ import { Store } from "../store/Store";
 import { NodeDiscovery } from "../webcall/discovery";
 import { OutboundHttp } from "../webcall/outboundHttp";
 import { PartyChannel } from "./PartyChannel";
-import { NodeIdentity } from "./OutboundPlacement";
+
+export interface NodeIdentity {
+  /** This bridge's WebCall endpoint, given as `notify`. */
+  publicUrl: string;
+  /** This node's domain, added to `via`. */
+  domain: string;
+}
 
 /** What the call core works with; built once in src/bridge.ts. */
 export interface CallDeps {

@@ -2,8 +2,6 @@ import { logger } from "../log";
 import { domainOf } from "../ids/address";
 import { SessionId, newPartyId, newSessionToken } from "../ids/session";
 import { CallRecord } from "../store/Store";
-import { NodeDiscovery } from "../webcall/discovery";
-import { OutboundHttp } from "../webcall/outboundHttp";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { postSetup } from "../webcall/setupClient";
 import { CallActions, hashToken } from "./CallActions";
@@ -11,13 +9,6 @@ import { CallDeps } from "./CallDeps";
 import { setupFingerprint } from "./InboundSetup";
 
 const log = logger("outbound");
-
-export interface NodeIdentity {
-  /** This bridge's WebCall endpoint, given as `notify`. */
-  publicUrl: string;
-  /** This node's domain, added to `via`. */
-  domain: string;
-}
 
 /**
  * A Matrix user calls a WebCall address: find the callee's node and POST the
@@ -27,13 +18,7 @@ export interface NodeIdentity {
  * rings twice.
  */
 export class OutboundPlacement {
-  constructor(
-    private readonly deps: CallDeps,
-    private readonly actions: CallActions,
-    private readonly discovery: NodeDiscovery,
-    private readonly http: OutboundHttp,
-    private readonly self: NodeIdentity,
-  ) {}
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
 
   async place(call: CallRecord): Promise<void> {
     try {
@@ -49,16 +34,16 @@ export class OutboundPlacement {
     if (!attached) return;
     const request: SetupRequest = {
       callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token: attached.notifyToken!,
-      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.self.publicUrl, via: [this.self.domain],
+      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.deps.self.publicUrl, via: [this.deps.self.domain],
     };
-    const response = await postSetup(this.http, attached.notifyUrl!, request, call.expiresAt, this.deps.now);
+    const response = await postSetup(this.deps.outbound, attached.notifyUrl!, request, call.expiresAt, this.deps.now);
     await this.actions.withCall(call, (current) => this.onResponse(current, response, attached.notifyUrl!));
   }
 
   /** Finds the callee's node and attaches it to the call (unless the call
    *  ended meanwhile, e.g. lost glare while still being prepared). */
   private async attachNode(call: CallRecord): Promise<CallRecord | undefined> {
-    const endpoint = await this.discovery.endpointFor(domainOf(call.calleeAddress));
+    const endpoint = await this.deps.discovery.endpointFor(domainOf(call.calleeAddress));
     if (!endpoint) {
       await this.actions.withCall(call, (current) => this.notPutThrough(current, "no_node"));
       return undefined;

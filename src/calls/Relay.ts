@@ -3,13 +3,10 @@ import { Address, domainOf } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
 import { CallRecord, SessionDescription } from "../store/Store";
-import { NodeDiscovery } from "../webcall/discovery";
-import { OutboundHttp } from "../webcall/outboundHttp";
 import { SessionEvent, SetupRequest, SetupResponse } from "../webcall/protocol";
 import { postSetup } from "../webcall/setupClient";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
-import { NodeIdentity } from "./OutboundPlacement";
 import { setupFingerprint } from "./InboundSetup";
 
 const log = logger("relay");
@@ -41,19 +38,13 @@ export class Relay {
   /** Setups waiting for the next node, so a retried POST waits for the same answer. */
   private readonly pending = new Map<string, Promise<SetupResponse>>();
 
-  constructor(
-    private readonly deps: CallDeps,
-    private readonly actions: CallActions,
-    private readonly discovery: NodeDiscovery,
-    private readonly http: OutboundHttp,
-    private readonly self: NodeIdentity,
-  ) {}
+  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
 
   async forward(f: Forwarding): Promise<SetupResponse> {
     const { deps } = this;
-    const via = [...(f.request.via ?? []), this.self.domain];
+    const via = [...(f.request.via ?? []), this.deps.self.domain];
     if (new Set(via).size !== via.length || via.length > deps.maxForwardHops) return COULD_NOT_ATTEND;
-    const endpoint = await this.discovery.endpointFor(domainOf(f.next)).catch(() => undefined);
+    const endpoint = await this.deps.discovery.endpointFor(domainOf(f.next)).catch(() => undefined);
     if (!endpoint) return COULD_NOT_ATTEND;
 
     const token = f.request.token ?? newSessionToken();
@@ -113,12 +104,12 @@ export class Relay {
     const { deps } = this;
     const request: SetupRequest = {
       calleeId: nextLeg.calleeAddress, sessionId: nextLeg.callId, token: nextLeg.notifyToken!, offer: nextLeg.offer,
-      lifetime: Math.max(1000, nextLeg.expiresAt - deps.now()), notify: this.self.publicUrl, via,
+      lifetime: Math.max(1000, nextLeg.expiresAt - deps.now()), notify: this.deps.self.publicUrl, via,
       ...(callerLeg.callerAddress ? { callerId: callerLeg.callerAddress } : {}),
     };
     let response: SetupResponse;
     try {
-      response = await postSetup(this.http, endpoint, request, Math.min(nextLeg.expiresAt, started + deps.forwardBudgetMs), deps.now);
+      response = await postSetup(this.deps.outbound, endpoint, request, Math.min(nextLeg.expiresAt, started + deps.forwardBudgetMs), deps.now);
     } catch (err) {
       log.info("the next node could not be reached", { callId: callerLeg.callId, error: (err as Error).message });
       response = COULD_NOT_ATTEND;

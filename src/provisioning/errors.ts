@@ -2,6 +2,7 @@ import type { Response } from "express";
 import { ApiError, ErrCode, IApiError } from "matrix-appservice-bridge";
 import { BridgeError } from "../errors";
 import { RuleError } from "../rules/types";
+import { bodyProblemOf } from "../util/bodyProblems";
 
 /**
  * Every error the provisioning API answers is `{errcode, error}` (plus
@@ -62,23 +63,14 @@ export function clientError(error: unknown): IApiError | undefined {
   return bodyParserError(error);
 }
 
-/** express.json()'s failures, which carry a `type`. */
+/** express.json()'s failures. */
 function bodyParserError(error: unknown): IApiError | undefined {
-  const type = (error as { type?: unknown } | null)?.type;
-  switch (type) {
-    case "entity.too.large":
-      return new ProvisioningError(413, "M_TOO_LARGE", "the request body is too large");
-    case "entity.parse.failed":
-      return new ProvisioningError(400, "M_NOT_JSON", "the request body is not valid JSON");
-    case "charset.unsupported":
-    case "encoding.unsupported":
-      return new ProvisioningError(415, "M_NOT_JSON", "the body must be UTF-8 JSON without content encoding");
-    case "request.aborted":
-    case "request.size.invalid":
-    case "stream.encoding.set":
-      return badValue("the request body could not be read");
-    default:
-      return undefined;
+  switch (bodyProblemOf(error)) {
+    case "too_large": return new ProvisioningError(413, "M_TOO_LARGE", "the request body is too large");
+    case "bad_json": return new ProvisioningError(400, "M_NOT_JSON", "the request body is not valid JSON");
+    case "bad_encoding": return new ProvisioningError(415, "M_NOT_JSON", "the body must be UTF-8 JSON without content encoding");
+    case "unreadable": return badValue("the request body could not be read");
+    default: return undefined;
   }
 }
 

@@ -5,6 +5,7 @@ import express, { NextFunction, Request, RequestHandler, Response } from "expres
 import rateLimit from "express-rate-limit";
 import { Config } from "../config/schema";
 import { BridgeError } from "../errors";
+import { bodyProblemOf } from "../util/bodyProblems";
 import { tryParseSessionId } from "../ids/session";
 import { logger } from "../log";
 import { SessionEvent } from "./protocol";
@@ -427,20 +428,11 @@ function sessionOver(): BridgeError {
 /** BridgeErrors, plus the body parser's errors turned into ours. */
 function asBridgeError(error: unknown): BridgeError | undefined {
   if (error instanceof BridgeError) return error;
-  const e = error as { type?: unknown; status?: unknown } | null;
-  switch (typeof e?.type === "string" ? e.type : "") {
-    case "entity.too.large":
-      return new BridgeError(413, "WEBCALL_TOO_LARGE", "the request body is too large");
-    case "entity.parse.failed":
-      return new BridgeError(400, "WEBCALL_BAD_JSON", "the request body is not a JSON object or array");
-    case "charset.unsupported":
-    case "encoding.unsupported":
-      return new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", "the body must be UTF-8 JSON without content encoding");
-    case "request.aborted":
-    case "request.size.invalid":
-    case "stream.encoding.set":
-      return new BridgeError(400, "WEBCALL_BAD_REQUEST", "the request body could not be read");
-    default:
-      return undefined;
+  switch (bodyProblemOf(error)) {
+    case "too_large": return new BridgeError(413, "WEBCALL_TOO_LARGE", "the request body is too large");
+    case "bad_json": return new BridgeError(400, "WEBCALL_BAD_JSON", "the request body is not a JSON object or array");
+    case "bad_encoding": return new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", "the body must be UTF-8 JSON without content encoding");
+    case "unreadable": return new BridgeError(400, "WEBCALL_BAD_REQUEST", "the request body could not be read");
+    default: return undefined;
   }
 }
