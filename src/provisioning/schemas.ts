@@ -11,7 +11,8 @@ import { badValue } from "./errors";
  */
 
 const BASE = "https://webcall.invalid/schemas/bridge/provisioning/";
-const DEFAULT_ACTION = { enum: ["ring", "refuse", null] } as const;
+/** null = follow the bridge's default; ring_verified rings verified callers and refuses the rest. */
+const DEFAULT_ACTION = { enum: ["ring", "refuse", "ring_verified", null] } as const;
 const TIME_ZONE = { type: ["string", "null"], minLength: 1, maxLength: 64 } as const;
 const POSITION = { type: "integer", minimum: 1, maximum: 100000 } as const;
 

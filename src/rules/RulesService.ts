@@ -7,7 +7,7 @@ import { applyEdit } from "./edit";
 import { CompiledRules, compileRules, decide } from "./evaluate";
 import { LruCache } from "../util/LruCache";
 import { rulesProblems } from "./schema";
-import { CallFacts, Decision, DefaultAction, RuleEdit, RuleError, UserRules } from "./types";
+import { CallFacts, DEFAULT_ACTIONS, Decision, DefaultAction, RuleEdit, RuleError, UserRules } from "./types";
 import { normalTimeZone } from "./zone";
 
 /**
@@ -45,7 +45,7 @@ interface Entry {
   loadedAt: number;
 }
 
-const DEFAULT_ACTIONS: readonly (DefaultAction | null)[] = ["ring", "refuse", null];
+const USER_DEFAULTS: readonly (DefaultAction | null)[] = [...DEFAULT_ACTIONS, null];
 
 function neverSaved(userId: MatrixUserId): UserRules {
   return { userId, rules: [], defaultAction: null, timeZone: null, notifyRefused: false, version: 0 };
@@ -142,8 +142,8 @@ export class RulesService {
     if (next.rules.length > this.opts.maxRules) {
       return { message: `rules has ${next.rules.length} rules; at most ${this.opts.maxRules} are allowed`, part: "rules" };
     }
-    if (!DEFAULT_ACTIONS.includes(next.defaultAction)) {
-      return { message: "defaultAction must be ring, refuse or null (the bridge's default)", part: "defaultAction" };
+    if (!USER_DEFAULTS.includes(next.defaultAction)) {
+      return { message: "defaultAction must be ring, refuse, ring_verified or null (the bridge's default)", part: "defaultAction" };
     }
     if (next.timeZone !== null && (typeof next.timeZone !== "string" || normalTimeZone(next.timeZone) === undefined)) {
       return { message: `timeZone ${JSON.stringify(next.timeZone)} is not an IANA time zone (like Europe/London)`, part: "timeZone" };

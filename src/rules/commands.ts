@@ -25,7 +25,10 @@ export interface CommandContext {
 }
 
 const RULE_ACTIONS: Readonly<Record<string, RuleAction>> = { allow: "ring", refuse: "refuse", forward: "forward" };
-const DEFAULTS: Readonly<Record<string, DefaultAction | null>> = { ring: "ring", allow: "ring", refuse: "refuse", bridge: null };
+const DEFAULTS: Readonly<Record<string, DefaultAction | null>> = {
+  ring: "ring", allow: "ring", refuse: "refuse", bridge: null,
+  verified: "ring_verified", "ring-verified": "ring_verified", ring_verified: "ring_verified",
+};
 
 function ruleNumber(words: Words): number {
   if (words.keyword() === "rule") words.next();
@@ -48,12 +51,19 @@ function parseMove(words: Words): Command {
   return edit({ kind: "move", rule, to });
 }
 
+/** `default ring|refuse|verified|bridge`; `ring verified` (or `allow verified`,
+ *  `ring-verified`) is `verified`: ring verified callers, refuse the rest. */
 function parseDefault(words: Words): Command {
   const word = words.keyword();
-  if (word === undefined || !Object.hasOwn(DEFAULTS, word)) words.fail("ring, refuse or bridge");
+  if (word === undefined || !Object.hasOwn(DEFAULTS, word)) words.fail("ring, refuse, verified or bridge");
   words.next();
-  words.end();
-  return edit({ kind: "default", action: DEFAULTS[word] ?? null });
+  let action = DEFAULTS[word] ?? null;
+  if (action === "ring" && words.keyword() === "verified") {
+    words.next();
+    action = "ring_verified";
+  }
+  words.end(action === "ring" ? "nothing more, or verified to ring only verified callers" : "nothing more");
+  return edit({ kind: "default", action });
 }
 
 function parseTimeZone(words: Words): Command {

@@ -1,4 +1,4 @@
-import { Message, describeRule, escapeHtml, outcome } from "./ruleText";
+import { Message, defaultName, defaultOutcomeText, describeRule, escapeHtml, outcome } from "./ruleText";
 import { CallFacts, Decision, DefaultAction, RuleEdit, UserRules, WEEKDAYS, Weekday } from "./types";
 import { wallClock } from "./zone";
 
@@ -22,8 +22,8 @@ function joinMessages(...messages: readonly Message[]): Message {
 
 function otherwiseLine(user: UserRules, bridgeDefault: DefaultAction | undefined): string {
   const start = user.rules.length === 0 ? "You have no rules, so every call" : "A call no rule matches";
-  if (user.defaultAction !== null) return `${start} ${outcome(user.defaultAction, undefined, false)} (your default).`;
-  if (bridgeDefault !== undefined) return `${start} ${outcome(bridgeDefault, undefined, false)} (the bridge's default).`;
+  if (user.defaultAction !== null) return `${start} ${defaultOutcomeText(user.defaultAction)} (your default).`;
+  if (bridgeDefault !== undefined) return `${start} ${defaultOutcomeText(bridgeDefault)} (the bridge's default).`;
   return `${start} follows the bridge's default.`;
 }
 
@@ -60,6 +60,12 @@ function when(at: number, zone: string): string {
   return `${day.charAt(0).toUpperCase()}${day.slice(1)} ${c.year}-${pad(c.month)}-${pad(c.day)} ${pad(Math.floor(c.minutes / 60))}:${pad(c.minutes % 60)} (${zone})`;
 }
 
+/** Why a ring_verified default rang or refused the call. */
+function verifiedReason(facts: CallFacts): string {
+  if (facts.caller === null) return facts.verified ? "the anonymous caller is verified" : "an anonymous caller is not verified";
+  return `the caller is ${facts.verified ? "verified" : "not verified"}`;
+}
+
 /** The answer to `test`: which rule (or default) would decide, and what would
  *  happen. `timeZone` is the zone to show the time in (default: the user's, else UTC). */
 export function renderDecision(decision: Decision, facts: CallFacts, user: UserRules, bridgeDefault: DefaultAction, timeZone?: string): Message {
@@ -71,9 +77,13 @@ export function renderDecision(decision: Decision, facts: CallFacts, user: UserR
     const rule = user.rules[decision.rule - 1];
     verdict = `Rule ${decision.rule}${rule ? ` (${describeRule(rule)})` : ""} would fire: the call ${result}.`;
   } else if (decision.by === "user_default") {
-    verdict = `No rule matches: your default applies: it ${result}.`;
+    const own = user.defaultAction;
+    verdict = own === "ring_verified"
+      ? `No rule matches: your default (${defaultName(own)}) applies: ${verifiedReason(facts)}, so it ${result}.`
+      : `No rule matches: your default applies: it ${result}.`;
   } else {
-    verdict = `No rule matches and you have no default: the bridge's default (${bridgeDefault}) applies: it ${result}.`;
+    const reason = bridgeDefault === "ring_verified" ? `${verifiedReason(facts)}, so ` : "";
+    verdict = `No rule matches and you have no default: the bridge's default (${defaultName(bridgeDefault)}) applies: ${reason}it ${result}.`;
   }
   return paragraphs([intro, verdict, "This was only a test: nobody was rung."]);
 }
@@ -88,9 +98,9 @@ function editSummary(edit: RuleEdit, user: UserRules, bridgeDefault: DefaultActi
       return `Moved rule ${edit.rule} to position ${edit.to}.`;
     case "default":
       if (edit.action === null) {
-        return `A call no rule matches now follows the bridge's default${bridgeDefault ? ` (it ${outcome(bridgeDefault, undefined, false)})` : ""}.`;
+        return `A call no rule matches now follows the bridge's default${bridgeDefault ? ` (it ${defaultOutcomeText(bridgeDefault)})` : ""}.`;
       }
-      return `A call no rule matches now ${outcome(edit.action, undefined, false)}.`;
+      return `A call no rule matches now ${defaultOutcomeText(edit.action)}.`;
     case "timezone":
       return `Rules written from now on without a zone are read in ${edit.timeZone ?? "the bridge's zone"}; rules you already have keep theirs.`;
     case "notify_refused":

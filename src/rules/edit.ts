@@ -1,5 +1,5 @@
 import { ruleProblems } from "./schema";
-import { Rule, RuleEdit, RuleError, UserRules } from "./types";
+import { DEFAULT_ACTIONS, Rule, RuleEdit, RuleError, UserRules } from "./types";
 import { normalTimeZone } from "./zone";
 
 /**
@@ -57,8 +57,8 @@ export function applyEdit(current: UserRules, edit: RuleEdit, limits: EditLimits
     case "move":
       return { ...current, rules: move(current.rules, edit.rule, edit.to) };
     case "default":
-      if (edit.action !== null && edit.action !== "ring" && edit.action !== "refuse") {
-        throw new RuleError(`The default must be ring, refuse or the bridge's, not ${JSON.stringify(edit.action)}.`, "action");
+      if (edit.action !== null && !DEFAULT_ACTIONS.includes(edit.action)) {
+        throw new RuleError(`The default must be ring, refuse, ring_verified or the bridge's, not ${JSON.stringify(edit.action)}.`, "action");
       }
       return { ...current, defaultAction: edit.action };
     case "timezone": {

@@ -137,7 +137,7 @@ function whenMatches(rule: CompiledRule, t: DayTime): boolean {
 }
 
 /** What happens to a call: the first matching rule, else the user's default,
- *  else the bridge's. */
+ *  else the bridge's (either may ring only verified callers). */
 export function decide(compiled: CompiledRules, facts: CallFacts, bridgeDefault: DefaultAction): Decision {
   const callerDomain = facts.caller === null ? undefined : domainOf(facts.caller);
   const clocks: (DayTime | undefined)[] = [];
@@ -156,6 +156,13 @@ export function decide(compiled: CompiledRules, facts: CallFacts, bridgeDefault:
       ...(rule.label !== undefined ? { label: rule.label } : {}),
     };
   }
-  if (compiled.defaultAction !== null) return { action: compiled.defaultAction, rule: null, by: "user_default" };
-  return { action: bridgeDefault, rule: null, by: "bridge_default" };
+  if (compiled.defaultAction !== null) return { action: defaultOutcome(compiled.defaultAction, facts), rule: null, by: "user_default" };
+  return { action: defaultOutcome(bridgeDefault, facts), rule: null, by: "bridge_default" };
+}
+
+/** What a default does to this call: ring_verified rings verified callers
+ *  and refuses the rest. */
+export function defaultOutcome(action: DefaultAction, facts: CallFacts): "ring" | "refuse" {
+  if (action === "ring_verified") return facts.verified ? "ring" : "refuse";
+  return action;
 }

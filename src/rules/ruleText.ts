@@ -1,4 +1,4 @@
-import { Rule, RuleAction, WEEKDAYS, Weekday } from "./types";
+import { DefaultAction, Rule, RuleAction, WEEKDAYS, Weekday } from "./types";
 
 /**
  * Rules in words, the way the bot's commands write them, so what users read
@@ -68,4 +68,15 @@ export function outcome(action: RuleAction, forwardTo: string | undefined, would
     case "refuse": return would ? "would be refused" : "is refused";
     case "forward": return `${would ? "would be" : "is"} forwarded to ${forwardTo ?? "?"}`;
   }
+}
+
+/** What a default does to the calls it decides, as the end of a sentence:
+ *  `rings`, `is refused`, `rings if the caller is verified, and is refused if not`. */
+export function defaultOutcomeText(action: DefaultAction): string {
+  return action === "ring_verified" ? "rings if the caller is verified, and is refused if not" : outcome(action, undefined, false);
+}
+
+/** A default's name in a sentence: `ring`, `refuse`, `ring verified callers only`. */
+export function defaultName(action: DefaultAction): string {
+  return action === "ring_verified" ? "ring verified callers only" : action;
 }

@@ -13,7 +13,10 @@ export const WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"] as con
 export type Weekday = (typeof WEEKDAYS)[number];
 
 export type RuleAction = "ring" | "refuse" | "forward";
-export type DefaultAction = "ring" | "refuse";
+/** What happens when no rule matches, for the bridge (config) and for a user's
+ *  own default: ring, refuse, or ring only verified callers (refusing the rest). */
+export const DEFAULT_ACTIONS = ["ring", "refuse", "ring_verified"] as const;
+export type DefaultAction = (typeof DEFAULT_ACTIONS)[number];
 
 /** One rule as stored, sent over the provisioning API and shown to users. */
 export interface Rule {
@@ -69,6 +72,8 @@ export interface CallFacts {
 }
 
 export interface Decision {
+  /** Never "ring_verified": a default of ring_verified decides "ring" for a
+   *  verified caller and "refuse" for the rest. */
   action: RuleAction;
   /** Set when action is "forward". */
   forwardTo?: Address;

@@ -1,3 +1,4 @@
+import { RulesService } from "../../src/rules/RulesService";
 import type { CreatedUser } from "../homeserver";
 import { expectError, ProvisioningFixture } from "./fixture";
 
@@ -64,7 +65,7 @@ describe("reading and replacing", () => {
     const cases: [object, RegExp][] = [
       [{ ...valid, version: undefined }, /body\.version is missing/],
       [{ ...valid, version: -1 }, /body\.version must be at least 0/],
-      [{ ...valid, defaultAction: "maybe" }, /body\.defaultAction must be one of "ring", "refuse", null/],
+      [{ ...valid, defaultAction: "maybe" }, /body\.defaultAction must be one of "ring", "refuse", "ring_verified", null/],
       [{ ...valid, notifyRefused: "yes" }, /body\.notifyRefused must be boolean/],
       [{ ...valid, extra: 1 }, /body\.extra is not an allowed field/],
       [{ ...valid, rules: {} }, /body\.rules must be array/],
@@ -116,7 +117,8 @@ describe("editing", () => {
       ["POST", "/v1/rules/move", { from: 1 }, /body\.to is missing/],
       ["POST", "/v1/rules/move", { from: "1", to: 2 }, /body\.from must be integer/],
       ["PUT", "/v1/settings", {}, /body must set at least one of defaultAction, timeZone, notifyRefused/],
-      ["PUT", "/v1/settings", { defaultAction: "forward" }, /body\.defaultAction must be one of/],
+      ["PUT", "/v1/settings", { defaultAction: "forward" }, /body\.defaultAction must be one of "ring", "refuse", "ring_verified", null/],
+      ["PUT", "/v1/settings", { defaultAction: "verified" }, /body\.defaultAction must be one of/],
       ["PUT", "/v1/settings", { timeZone: 7 }, /body\.timeZone must be string or null/],
       ["POST", "/v1/test", {}, /body\.caller is missing/],
       ["POST", "/v1/test", { caller: "alf@employer.com", at: "now" }, /body\.at must be integer/],
@@ -134,6 +136,16 @@ describe("editing", () => {
     expect((await f.call("PUT", "/v1/settings", token, { defaultAction: null })).body).toMatchObject({ defaultAction: null, timeZone: "America/New_York", version: 2 });
     expectError(await f.call("PUT", "/v1/settings", token, { notifyRefused: false, timeZone: "Atlantis/Central" }), 400, "M_AS_BAD_VALUE", /Atlantis/);
     expect((await f.call("GET", "/v1/rules", token)).body).toMatchObject({ notifyRefused: true, version: 2 });
+  });
+
+  test("PUT /v1/settings and PUT /v1/rules accept a default of ring verified callers only", async () => {
+    const { user, token } = await freshUser("ivy");
+    const set = await f.call("PUT", "/v1/settings", token, { defaultAction: "ring_verified" });
+    expect(set.body).toEqual({ userId: user.userId, rules: [], defaultAction: "ring_verified", timeZone: null, notifyRefused: false, version: 1 });
+    expect((await f.call("GET", "/v1/rules", token)).body).toMatchObject({ defaultAction: "ring_verified", version: 1 });
+    expect((await f.call("PUT", "/v1/settings", token, { defaultAction: null })).body).toMatchObject({ defaultAction: null, version: 2 });
+    const replaced = await f.call("PUT", "/v1/rules", token, { rules: [work], defaultAction: "ring_verified", timeZone: null, notifyRefused: false, version: 2 });
+    expect(replaced.body).toMatchObject({ rules: [work], defaultAction: "ring_verified", version: 3 });
   });
 
   test("edits from two places at once are all kept", async () => {
@@ -159,6 +171,33 @@ describe("testing a call", () => {
     expect((await test({ caller: null })).body.decision).toMatchObject({ action: "refuse", rule: 2 });
     expect((await test({ caller: "x@elsewhere.example", verified: true })).body.decision).toEqual({ action: "forward", forwardTo: "desk@example.net", rule: 3, by: "rule" });
     expect((await test({ caller: "x@elsewhere.example" })).body.decision.by).toBe("user_default");
+  });
+});
+
+describe("ringing verified callers only", () => {
+  test("a user's own default of ring_verified rings verified callers and refuses the rest", async () => {
+    const { token } = await freshUser("liam");
+    await f.call("PUT", "/v1/settings", token, { defaultAction: "ring_verified" });
+    const test = async (body: object) => (await f.call("POST", "/v1/test", token, { at: MONDAY_NOON_UTC, ...body })).body.decision;
+    expect(await test({ caller: "alf@employer.com", verified: true })).toEqual({ action: "ring", rule: null, by: "user_default" });
+    expect(await test({ caller: "alf@employer.com", verified: false })).toEqual({ action: "refuse", rule: null, by: "user_default" });
+    expect(await test({ caller: "alf@employer.com" })).toEqual({ action: "refuse", rule: null, by: "user_default" });
+    expect(await test({ caller: null })).toEqual({ action: "refuse", rule: null, by: "user_default" });
+    // A rule still decides first.
+    await f.call("POST", "/v1/rules", token, { rule: { domain: "employer.com", action: "ring" } });
+    expect(await test({ caller: "alf@employer.com" })).toEqual({ action: "ring", rule: 1, by: "rule" });
+  });
+
+  test("a bridge default of ring_verified applies to users without their own, and their own overrides it", async () => {
+    const strict = new RulesService(f.store, { maxRules: 5, defaultTimeZone: "UTC", bridgeDefault: "ring_verified" });
+    const base = await f.listen({}, strict);
+    const { token } = await freshUser("mia");
+    const test = async (body: object) => (await f.call("POST", "/v1/test", token, { at: MONDAY_NOON_UTC, ...body }, base)).body.decision;
+    expect(await test({ caller: "alf@employer.com", verified: true })).toEqual({ action: "ring", rule: null, by: "bridge_default" });
+    expect(await test({ caller: "alf@employer.com" })).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+    expect(await test({ caller: null })).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+    await f.call("PUT", "/v1/settings", token, { defaultAction: "ring" }, base);
+    expect(await test({ caller: "alf@employer.com" })).toEqual({ action: "ring", rule: null, by: "user_default" });
   });
 });
 

@@ -59,6 +59,22 @@ describe("reading", () => {
       .toEqual({ action: "refuse", rule: null, by: "bridge_default" });
   });
 
+  test("a default of ring verified callers only, the bridge's or the user's own, rings only verified callers", async () => {
+    const verified = (caller: string | null): CallFacts => ({ ...from(caller), verified: true });
+    const strict = new RulesService(store, { ...OPTIONS, bridgeDefault: "ring_verified" });
+    const userId = newUser();
+    expect(await strict.decide(userId, verified("alf@employer.com"))).toEqual({ action: "ring", rule: null, by: "bridge_default" });
+    expect(await strict.decide(userId, from("alf@employer.com"))).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+    expect(await strict.decide(userId, from(null))).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+    // Saved and read back through the store (its CHECK constraint allows it).
+    const lenient = new RulesService(store, OPTIONS);
+    const own = newUser();
+    expect(await lenient.edit(own, { kind: "default", action: "ring_verified" })).toMatchObject({ defaultAction: "ring_verified", version: 1 });
+    expect(await store.getUserRules(own)).toMatchObject({ defaultAction: "ring_verified" });
+    expect(await new RulesService(store, OPTIONS).decide(own, from("alf@employer.com"))).toEqual({ action: "refuse", rule: null, by: "user_default" });
+    expect(await lenient.decide(own, verified("alf@employer.com"))).toEqual({ action: "ring", rule: null, by: "user_default" });
+  });
+
   test("timeZoneOf is the user's zone, else the bridge's", async () => {
     const service = new RulesService(store, OPTIONS);
     const user = await service.get(newUser());
@@ -268,6 +284,7 @@ describe("replace", () => {
     await expect(bad({ rules: [{ action: "ring", timeZone: "Mars/Base" }] })).rejects.toThrow(/rules\[0\]\.timeZone/);
     await expect(bad({ rules: [{ action: "ring" }, { action: "ring" }, { action: "ring" }] })).rejects.toThrow(/at most 2/);
     await expect(bad({ defaultAction: "maybe" })).rejects.toMatchObject({ part: "defaultAction" });
+    await expect(bad({ defaultAction: "verified" })).rejects.toThrow("defaultAction must be ring, refuse, ring_verified or null (the bridge's default)");
     await expect(bad({ timeZone: "Nowhere/Else" })).rejects.toMatchObject({ part: "timeZone" });
     await expect(bad({ notifyRefused: "yes" })).rejects.toMatchObject({ part: "notifyRefused" });
     await expect(bad({ rules: "all" })).rejects.toBeInstanceOf(RuleError);

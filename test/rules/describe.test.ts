@@ -55,6 +55,16 @@ describe("the rules list", () => {
     expect(renderRules({ ...user, notifyRefused: false }, "ring").body).toContain("Refused calls are silent");
   });
 
+  it("says what a default of ring verified callers only does", () => {
+    expect(renderRules(user, "ring_verified").body)
+      .toContain("A call no rule matches rings if the caller is verified, and is refused if not (the bridge's default).");
+    expect(renderRules({ ...user, defaultAction: "ring_verified" }, "ring").body)
+      .toContain("A call no rule matches rings if the caller is verified, and is refused if not (your default).");
+    expect(renderRules(userRules([]), "ring_verified").body)
+      .toContain("You have no rules, so every call rings if the caller is verified, and is refused if not (the bridge's default).");
+    expect(renderRules({ ...user, defaultAction: "ring" }, "ring_verified").body).toContain("A call no rule matches rings (your default).");
+  });
+
   it("says when there are no rules, and how to add one", () => {
     const { body, html } = renderRules(userRules([]), "refuse");
     expect(body).toContain("You have no rules, so every call is refused (the bridge's default).");
@@ -93,6 +103,29 @@ describe("test results", () => {
       .toContain("No rule matches and you have no default: the bridge's default (refuse) applies: it would be refused.");
   });
 
+  it("explains a default of ring verified callers only, and why it rang or refused", () => {
+    const at = "2026-11-28T10:00Z";
+    const verdict = (facts: ReturnType<typeof call>, own: "ring_verified" | null, bridge: "ring" | "refuse" | "ring_verified") => {
+      const mine = { ...user, defaultAction: own };
+      return renderDecision(decide(compileRules(mine), facts, bridge), facts, mine, bridge).body;
+    };
+    expect(verdict(call("bob@other.org", at, true), null, "ring_verified"))
+      .toContain("No rule matches and you have no default: the bridge's default (ring verified callers only) applies: the caller is verified, so it would ring.");
+    expect(verdict(call("bob@other.org", at, false), null, "ring_verified"))
+      .toContain("No rule matches and you have no default: the bridge's default (ring verified callers only) applies: the caller is not verified, so it would be refused.");
+    expect(verdict(call("bob@other.org", at, false), "ring_verified", "ring"))
+      .toContain("No rule matches: your default (ring verified callers only) applies: the caller is not verified, so it would be refused.");
+    expect(verdict(call("bob@other.org", at, true), "ring_verified", "refuse"))
+      .toContain("No rule matches: your default (ring verified callers only) applies: the caller is verified, so it would ring.");
+  });
+
+  it("explains why an anonymous caller is refused by a default of ring verified callers only", () => {
+    const mine = userRules([], { defaultAction: "ring_verified" });
+    const facts = call(null, "2026-11-28T10:00Z");
+    expect(renderDecision(decide(compileRules(mine), facts, "ring"), facts, mine, "ring").body)
+      .toContain("No rule matches: your default (ring verified callers only) applies: an anonymous caller is not verified, so it would be refused.");
+  });
+
   it("shows the time in the zone asked for", () => {
     const facts = call("bob@other.org", "2026-06-22T09:00Z");
     expect(renderDecision(decide(compiled, facts, "ring"), facts, user, "ring", "America/New_York").body)
@@ -117,6 +150,7 @@ describe("edit confirmations", () => {
     [{ kind: "move", rule: 3, to: 1 }, "Moved rule 3 to position 1."],
     [{ kind: "default", action: "refuse" }, "A call no rule matches now is refused."],
     [{ kind: "default", action: null }, "A call no rule matches now follows the bridge's default (it rings)."],
+    [{ kind: "default", action: "ring_verified" }, "A call no rule matches now rings if the caller is verified, and is refused if not."],
     [{ kind: "timezone", timeZone: "Europe/Paris" }, "read in Europe/Paris; rules you already have keep theirs."],
     [{ kind: "timezone", timeZone: null }, "read in the bridge's zone"],
     [{ kind: "notify_refused", on: true }, "Refused calls will now be noted in your chat with the caller."],
@@ -125,6 +159,11 @@ describe("edit confirmations", () => {
     const { body } = renderEditResult(edit, userRules(rules), "ring");
     expect(body.split("\n")[0]).toContain(text);
     expect(body).toContain("1. forward anyone");
+  });
+
+  it("says what the bridge's default of ring verified callers only does when the user goes back to it", () => {
+    const { body } = renderEditResult({ kind: "default", action: null }, userRules(rules), "ring_verified");
+    expect(body.split("\n")[0]).toBe("A call no rule matches now follows the bridge's default (it rings if the caller is verified, and is refused if not).");
   });
 });
 
@@ -137,6 +176,12 @@ describe("help", () => {
     expect(body).toContain("e.g. forward to alice@hello.com on weekdays from 18:00 to 08:00 in Europe/London");
     expect(html).toContain("<code>forward [who] to &lt;address&gt; [when]</code>");
     expect(html).not.toMatch(/<(?!\/?(p|ul|li|code)>)/);
+  });
+
+  it("offers a default of ring verified callers only", () => {
+    const { body, html } = renderHelp();
+    expect(body).toContain("• default ring|refuse|verified|bridge — what happens when no rule matches: ring, refuse, ring verified callers only (refusing the rest), or follow the bridge's default, e.g. default verified");
+    expect(html).toContain("<code>default verified</code>");
   });
 
   it("gives examples the bot understands", () => {

@@ -80,7 +80,8 @@ describe("applying an edit", () => {
   it("sets and clears the default", () => {
     expect(applyEdit(three, { kind: "default", action: "refuse" }, limits).defaultAction).toBe("refuse");
     expect(applyEdit({ ...three, defaultAction: "ring" }, { kind: "default", action: null }, limits).defaultAction).toBeNull();
-    expect(errorOf(three, { kind: "default", action: "forward" } as unknown as RuleEdit).message).toContain("ring, refuse or the bridge's");
+    expect(applyEdit(three, { kind: "default", action: "ring_verified" }, limits).defaultAction).toBe("ring_verified");
+    expect(errorOf(three, { kind: "default", action: "forward" } as unknown as RuleEdit).message).toContain("ring, refuse, ring_verified or the bridge's");
   });
 
   it("sets the zone, in its proper spelling, and clears it", () => {

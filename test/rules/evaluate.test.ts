@@ -1,5 +1,5 @@
 import { compileRules, decide } from "../../src/rules/evaluate";
-import { Rule } from "../../src/rules/types";
+import { CallFacts, Rule } from "../../src/rules/types";
 import { call, userRules } from "./fixtures";
 
 /** The decision for one call under the given rules. */
@@ -137,6 +137,43 @@ describe("deciding a call", () => {
     expect(decision(never, undefined, { defaultAction: "ring" })).toEqual({ action: "ring", rule: null, by: "user_default" });
     expect(decision(never)).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
     expect(decision([])).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+  });
+
+  describe("a default of ring verified callers only", () => {
+    const never: Rule[] = [{ action: "refuse", caller: "nobody@nowhere.org" }];
+    const at = "2026-11-23T10:00Z";
+    const verified = call("alf@employer.com", at, true);
+    const unverified = call("alf@employer.com", at, false);
+    const anonymous = call(null, at);
+    const bridge = (facts: CallFacts, rules: Rule[] = [], more = {}) => decide(compileRules(userRules(rules, more)), facts, "ring_verified");
+
+    it("as the bridge's default, rings verified callers and refuses the rest", () => {
+      expect(bridge(verified)).toEqual({ action: "ring", rule: null, by: "bridge_default" });
+      expect(bridge(unverified)).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+      expect(bridge(anonymous)).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+      expect(bridge(unverified, never)).toEqual({ action: "refuse", rule: null, by: "bridge_default" });
+    });
+
+    it("as the user's own default, rings verified callers and refuses the rest, whatever the bridge's", () => {
+      const own = { defaultAction: "ring_verified" } as const;
+      expect(decision(never, verified, own)).toEqual({ action: "ring", rule: null, by: "user_default" });
+      expect(decision(never, unverified, own)).toEqual({ action: "refuse", rule: null, by: "user_default" });
+      expect(decision([], anonymous, own)).toEqual({ action: "refuse", rule: null, by: "user_default" });
+      const ringing = (facts: CallFacts) => decide(compileRules(userRules([], own)), facts, "ring");
+      expect(ringing(unverified)).toEqual({ action: "refuse", rule: null, by: "user_default" });
+      expect(ringing(verified)).toEqual({ action: "ring", rule: null, by: "user_default" });
+    });
+
+    it("gives way to the user's own ring or refuse", () => {
+      expect(bridge(unverified, [], { defaultAction: "ring" })).toEqual({ action: "ring", rule: null, by: "user_default" });
+      expect(bridge(verified, [], { defaultAction: "refuse" })).toEqual({ action: "refuse", rule: null, by: "user_default" });
+      expect(bridge(anonymous, [], { defaultAction: "ring" })).toEqual({ action: "ring", rule: null, by: "user_default" });
+    });
+
+    it("only decides when no rule matches", () => {
+      expect(bridge(unverified, [{ action: "ring", domain: "employer.com" }])).toEqual({ action: "ring", rule: 1, by: "rule" });
+      expect(bridge(verified, [{ action: "refuse", verified: true }])).toEqual({ action: "refuse", rule: 1, by: "rule" });
+    });
   });
 
   it("never fires a stored rule it could not act on, and keeps the others' numbers", () => {
