@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     homeserver: { url: hsUrl, domain: SERVER },
     webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 1_000_000 } },
     calls: { defaultLifetimeMs: 120000 },
+    // Bench callers are unsigned (never verified): the default must ring them.
+    rules: { defaultAction: "ring" },
     outbound: { allowHttp: true, allowPrivateNetworks: true, nodes: { "remote.bench": remote.url } },
     database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
     logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },

@@ -20,8 +20,16 @@ import { NotifyClient } from "./webcall/notifyClient";
 import { NodeDiscovery } from "./webcall/discovery";
 import { OutboundHttp } from "./webcall/outboundHttp";
 import { createWebCallServer } from "./webcall/server";
+import { Authority } from "./signing/Authority";
+import { CallerCheck } from "./signing/CallerCheck";
+import { KeyRing } from "./signing/KeyRing";
+import { NodeKeys } from "./signing/NodeKeys";
+import { RequestVerifier } from "./signing/RequestVerifier";
 
 const log = logger("bridge");
+const DAY_MS = 86_400_000;
+/** How often the signing key's age is checked against signing.rotateAfterDays. */
+const ROTATION_CHECK_MS = 3_600_000;
 
 /** The parts of the registration file the running bridge needs. */
 export interface BridgeRegistration {
@@ -37,6 +45,8 @@ export interface RunningBridge {
   /** Set when the provisioning API is enabled. */
   provisioningPort?: number;
   store: Store;
+  /** Retires the signing key and signs with a new one from now on. */
+  rotateSigningKey(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -54,7 +64,15 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const homeserver = new HomeserverClient({ baseUrl: config.homeserver.url, asToken: registration.as_token, timeoutMs: config.homeserver.requestTimeoutMs });
   const virtualUsers = new VirtualUsers(config.bridge.userPrefix, config.homeserver.domain);
   const outbound = new OutboundHttp(config.outbound);
-  const notify = new NotifyClient(outbound);
+  const domain = config.homeserver.domain.toLowerCase();
+  const keys = await NodeKeys.open(store, domain, {
+    rotateAfterMs: config.signing.rotateAfterDays * DAY_MS,
+    oldKeyRetentionMs: config.signing.oldKeyRetentionDays * DAY_MS,
+    publishForMs: config.signing.publishForMs,
+  });
+  const discovery = new NodeDiscovery(outbound, config.outbound);
+  const keyring = new KeyRing(outbound, discovery, config.signing, keys);
+  const notify = new NotifyClient(outbound, keys);
   const rooms = new DmRooms(store, homeserver);
   const registry = new VirtualUserRegistry(store, homeserver);
   const rules = new RulesService(store, {
@@ -76,9 +94,11 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     virtualUsers,
     localUsers,
     party: new PartyChannel(store, notify),
-    discovery: new NodeDiscovery(outbound, config.outbound),
+    discovery,
     outbound,
-    self: { publicUrl: config.webcall.publicUrl, domain: config.homeserver.domain.toLowerCase() },
+    keys,
+    callers: new CallerCheck(keyring, new Authority(discovery)),
+    self: { publicUrl: config.webcall.publicUrl, domain },
     now,
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
@@ -96,7 +116,13 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     },
     onUserQuery: (userId) => core.provisionVirtualUser(userId),
   }, store);
-  const webcall = createWebCallServer(core, config.webcall);
+  const webcall = createWebCallServer(core, config.webcall, {
+    keys, verifier: new RequestVerifier(keyring, domain, config.signing.replayCacheSize),
+  });
+  const rotation = setInterval(() => {
+    keys.rotateIfDue().catch((err: Error) => log.error("could not rotate the signing key", { error: err.message }));
+  }, ROTATION_CHECK_MS);
+  rotation.unref();
 
   await core.resume();
   const asPort = await appservice.listen();
@@ -111,7 +137,9 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     webcallPort: wcPort,
     provisioningPort: provisioning?.port,
     store,
+    rotateSigningKey: () => keys.rotate(),
     async stop() {
+      clearInterval(rotation);
       await provisioning?.close();
       await webcall.close();
       await appservice.close();

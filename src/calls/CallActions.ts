@@ -10,6 +10,7 @@ import { CallDeps, pairKey } from "./CallDeps";
 import { CandidateBatcher } from "./CandidateBatcher";
 import { KeyedMutex } from "./KeyedMutex";
 import * as notices from "./notices";
+import { CallerIdentity, UNVERIFIED } from "../signing/CallerCheck";
 
 const log = logger("calls");
 
@@ -70,7 +71,8 @@ export class CallActions {
   async ring(call: CallRecord): Promise<void> {
     const { deps } = this;
     if (this.expired(call)) return this.expire(call);
-    await deps.registry.ensure(call.virtualUserId, displayNameFor(call.callerAddress));
+    const identity = call.callerIdentity ?? UNVERIFIED;
+    await deps.registry.ensureNamed(call.virtualUserId, displayNameFor(call.callerAddress, identity));
     const ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
     let room = ensured.room;
     const created = ensured.created;
@@ -84,9 +86,10 @@ export class CallActions {
     }
     if (!room.matrixUserJoined) {
       const secondsLeft = Math.max(1, Math.round((call.expiresAt - deps.now()) / 1000));
-      await this.notice(call, notices.firstContactNotice(this.partyLabel(call), secondsLeft));
+      await this.notice(call, notices.firstContactNotice(notices.callerLine(call.callerAddress, identity), secondsLeft));
       return;
     }
+    await this.notice(call, notices.incomingNotice(notices.callerLine(call.callerAddress, identity)));
     await this.invite(call);
   }
 
@@ -329,8 +332,12 @@ export class CallActions {
   }
 }
 
-export function displayNameFor(address: string | null): string {
-  return address ?? "Anonymous caller";
+/** The virtual user's name: the address, marked ✓ when a signature proved
+ *  it on this call and "(unverified)" when nothing did. */
+export function displayNameFor(address: string | null, identity?: CallerIdentity | null): string {
+  if (address === null) return "Anonymous caller";
+  if (!identity) return address;
+  return identity.verified ? `${address} ✓` : `${address} (unverified)`;
 }
 
 export function hashToken(token: string): string {

@@ -11,6 +11,8 @@ import { VirtualUserRegistry } from "../matrix/VirtualUserRegistry";
 import { Store } from "../store/Store";
 import { NodeDiscovery } from "../webcall/discovery";
 import { OutboundHttp } from "../webcall/outboundHttp";
+import { CallerCheck } from "../signing/CallerCheck";
+import { NodeKeys } from "../signing/NodeKeys";
 import { PartyChannel } from "./PartyChannel";
 
 export interface NodeIdentity {
@@ -40,6 +42,10 @@ export interface CallDeps {
   party: PartyChannel;
   discovery: NodeDiscovery;
   outbound: OutboundHttp;
+  /** This node's signing keys: setups and forwarding hops are signed with them. */
+  keys: NodeKeys;
+  /** Decides what signatures prove about a caller. */
+  callers: CallerCheck;
   self: NodeIdentity;
   now: () => number;
 }

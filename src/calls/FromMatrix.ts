@@ -135,7 +135,7 @@ export class FromMatrix {
       matrixVersion: String(content.version ?? "0"), offer, answer: null,
       lifetimeMs: lifetime, createdAt: now, expiresAt: now + lifetime - age, answeredAt: null, endedAt: null,
       notifyUrl: endpoint ?? null, notifyToken: token, via: [], setupFingerprint: null, setupResponse: null,
-      replacedBy: null, endReason: null, relayPeer: null,
+      replacedBy: null, endReason: null, relayPeer: null, peerNode: null, callerIdentity: null,
     };
     const inserted = await deps.store.insertCall(call);
     if (!inserted.inserted) return; // a retried transaction

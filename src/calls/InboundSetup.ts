@@ -5,6 +5,7 @@ import { Address, parseAddress } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
 import { CallRecord, SessionDescription } from "../store/Store";
+import { CallerIdentity } from "../signing/CallerCheck";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { CallActions, displayNameFor, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
@@ -31,8 +32,9 @@ const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 export class InboundSetup {
   constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly relay: Relay) {}
 
-  /** `receivedAt`: performance.now() when the request arrived. */
-  async setup(request: SetupRequest, receivedAt: number): Promise<SetupResponse> {
+  /** `receivedAt`: performance.now() when the request arrived; `signer`: the
+   *  node whose signature on the request checked out, if any. */
+  async setup(request: SetupRequest, receivedAt: number, signer: string | undefined): Promise<SetupResponse> {
     const started = this.deps.now();
     const neutralAt = receivedAt + this.deps.calls.neutralAnswerMs;
     const callee = parseAddress(request.calleeId, "calleeId");
@@ -40,19 +42,21 @@ export class InboundSetup {
     if (!request.offer) {
       throw new BridgeError(422, "WEBCALL_NEED_SESSION", "I can't find a room: bring an offer and try again");
     }
-    const response = await this.route(request, request.offer, caller, callee, started, neutralAt);
+    const response = await this.route({ request, offer: request.offer, caller, callee, signer, started, neutralAt });
     if (response.status === "could_not_attend") await sleepUntil(neutralAt);
     return response;
   }
 
   /** Follows the callee's rules, and local forwards, to a ring, a refusal or a relay. */
-  private async route(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
-    started: number, neutralAt: number): Promise<SetupResponse> {
+  private async route(a: Arrival): Promise<SetupResponse> {
     const { deps } = this;
+    const { request, offer, caller, callee, signer, started, neutralAt } = a;
     const via = request.via ?? [];
     // WebCall/1 §4: a node seen twice, or too long a chain, ends the attempt.
     if (new Set(via).size !== via.length || via.length > deps.maxForwardHops) return COULD_NOT_ATTEND;
-    const facts = { caller, verified: false, at: started };
+    const checked = await deps.callers.identify({ caller, callee, signer, chain: request.chain });
+    const identity: CallerIdentity = { ...checked.identity, forwards: [...checked.identity.forwards] };
+    const facts = { caller, verified: identity.verified, at: started };
     const seen = new Set<MatrixUserId>();
     for (let target = callee; ;) {
       const userId = deps.localUsers.userIdFor(target);
@@ -60,7 +64,7 @@ export class InboundSetup {
       if (seen.has(userId) || seen.size > deps.maxForwardHops) return COULD_NOT_ATTEND;
       seen.add(userId);
       const decision = await deps.rules.decide(userId, facts);
-      if (decision.action === "ring") return this.ring(request, offer, caller, target, userId, neutralAt);
+      if (decision.action === "ring") return this.ring(request, offer, caller, target, userId, neutralAt, { identity, peerNode: signer ?? null });
       const virtualUserId = deps.virtualUsers.userIdFor(caller);
       const who = displayNameFor(caller);
       const by = notices.byWhat(decision.rule, decision.label);
@@ -70,11 +74,16 @@ export class InboundSetup {
       }
       const next = decision.forwardTo!;
       void this.actions.noticeInPairDm(userId, virtualUserId, caller, notices.forwardedNotice(who, next, by));
+      const reason = hopReason(decision.rule, decision.label);
       if (deps.localUsers.userIdFor(next)) {
+        identity.forwards.push({ by: deps.self.domain, reason });
         target = next;
         continue;
       }
-      return this.relay.forward({ request, offer, caller, callee: target, matrixUserId: userId, virtualUserId, next, started });
+      return this.relay.forward({
+        request, offer, caller, callee: target, matrixUserId: userId, virtualUserId, next, started,
+        identity, signer, chain: checked.chain, reason,
+      });
     }
   }
 
@@ -91,13 +100,13 @@ export class InboundSetup {
    *  ringing goes on in the same turn of the pair's mutex, so nothing can
    *  slip in between. */
   private ring(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
-    matrixUserId: MatrixUserId, neutralAt: number): Promise<SetupResponse> {
+    matrixUserId: MatrixUserId, neutralAt: number, proof: Proof): Promise<SetupResponse> {
     const virtualUserId = this.deps.virtualUsers.userIdFor(caller);
     return new Promise<SetupResponse>((answer, fail) => {
       void this.actions.mutex.run(pairKey(matrixUserId, virtualUserId), async () => {
         let decided: { response: SetupResponse; ring?: CallRecord };
         try {
-          decided = await this.decide(request, offer, caller, callee, matrixUserId, virtualUserId, neutralAt);
+          decided = await this.decide(request, offer, caller, callee, matrixUserId, virtualUserId, neutralAt, proof);
         } catch (err) {
           return fail(err);
         }
@@ -127,7 +136,7 @@ export class InboundSetup {
   }
 
   private async decide(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
-    matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, neutralAt: number): Promise<{ response: SetupResponse; ring?: CallRecord }> {
+    matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, neutralAt: number, proof: Proof): Promise<{ response: SetupResponse; ring?: CallRecord }> {
     const { deps } = this;
     const token = request.token ?? newSessionToken();
     const tokenHash = hashToken(token);
@@ -147,7 +156,7 @@ export class InboundSetup {
       notifyUrl: request.notify ?? null, notifyToken: request.notify ? token : null,
       via: request.via ?? [], setupFingerprint: fingerprint,
       setupResponse: { status: "success", sessionId, token },
-      replacedBy: null, endReason: null, relayPeer: null,
+      replacedBy: null, endReason: null, relayPeer: null, peerNode: proof.peerNode, callerIdentity: proof.identity,
     });
 
     let record = call((request.sessionId ?? newSessionId()) as SessionId);
@@ -205,6 +214,29 @@ export class InboundSetup {
         .catch((e: Error) => log.error("could not end a call that failed to ring", { callId: call.callId, error: e.message }));
     }
   }
+}
+
+/** A setup as it arrived. */
+interface Arrival {
+  request: SetupRequest;
+  offer: SessionDescription;
+  caller: Address | null;
+  callee: Address;
+  signer: string | undefined;
+  started: number;
+  neutralAt: number;
+}
+
+/** What signatures proved, kept with the call. */
+interface Proof {
+  identity: CallerIdentity;
+  peerNode: string | null;
+}
+
+/** How a forwarding hop names the callee's choice to the next node. */
+function hopReason(rule: number | null, label: string | undefined): string {
+  if (label) return `${label} rule`;
+  return rule === null ? "default" : `rule ${rule}`;
 }
 
 /** Waits until performance.now() reaches `at`. */

@@ -4,6 +4,7 @@ import { SessionId, newPartyId, newSessionToken } from "../ids/session";
 import { CallRecord } from "../store/Store";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { postSetup } from "../webcall/setupClient";
+import { extendChain, PLACED } from "../signing/chain";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
 import { setupFingerprint } from "./InboundSetup";
@@ -32,11 +33,17 @@ export class OutboundPlacement {
   private async tryPlace(call: CallRecord): Promise<void> {
     const attached = call.notifyUrl && call.notifyToken ? call : await this.attachNode(call);
     if (!attached) return;
+    const { deps } = this;
     const request: SetupRequest = {
       callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token: attached.notifyToken!,
-      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - this.deps.now()), notify: this.deps.self.publicUrl, via: [this.deps.self.domain],
+      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - deps.now()), notify: deps.self.publicUrl, via: [deps.self.domain],
+      // The chain starts here: this node vouches for its own user, so a node
+      // that forwards the call can prove who is calling to the next one.
+      chain: extendChain(deps.keys, [], { from: call.callerAddress!, to: call.calleeAddress, reason: PLACED, ts: Date.now() }),
     };
-    const response = await postSetup(this.deps.outbound, attached.notifyUrl!, request, call.expiresAt, this.deps.now);
+    const response = await postSetup(deps.outbound, deps.keys, {
+      endpoint: attached.notifyUrl!, destination: domainOf(call.calleeAddress), request, deadline: call.expiresAt,
+    }, deps.now);
     await this.actions.withCall(call, (current) => this.onResponse(current, response, attached.notifyUrl!));
   }
 
@@ -52,7 +59,9 @@ export class OutboundPlacement {
     // The node is attached before the POST: its first events may overtake its answer.
     const attached = await this.actions.withCall(call, async (current) =>
       current.state === "preparing" && current.tokenHash === ""
-        ? this.deps.store.transitionCall(call.callId, ["preparing"], { tokenHash: hashToken(token), notifyUrl: endpoint, notifyToken: token })
+        ? this.deps.store.transitionCall(call.callId, ["preparing"], {
+          tokenHash: hashToken(token), notifyUrl: endpoint, notifyToken: token, peerNode: domainOf(call.calleeAddress),
+        })
         : undefined);
     if (attached) this.actions.trackOwnCall(attached);
     return attached;
@@ -91,6 +100,9 @@ export class OutboundPlacement {
       answeredAt: null, endedAt: null, notifyUrl: endpoint, notifyToken: token, via: [],
       setupFingerprint: setupFingerprint(own.calleeAddress, own.callerAddress!),
       setupResponse: { status: "success", sessionId, token }, replacedBy: null, endReason: null, relayPeer: null,
+      // The answer came from the node discovery names for the callee's domain.
+      peerNode: domainOf(own.calleeAddress),
+      callerIdentity: { verified: true, verifiedBy: domainOf(own.calleeAddress), forwards: [] },
     };
     const inserted = await deps.store.insertCall(theirs);
     if (!inserted.inserted) return;

@@ -6,7 +6,8 @@ import { SessionEvent, SessionEventBody } from "../webcall/protocol";
 
 /** Pushes session events to the party's own node (its `notify` endpoint). */
 export interface EventPusher {
-  push(notifyUrl: string, sessionId: string, token: string, events: SessionEvent[]): void;
+  /** `destination`: the receiving node's domain, when known. */
+  push(notifyUrl: string, sessionId: string, token: string, events: SessionEvent[], destination?: string): void;
 }
 
 /**
@@ -25,7 +26,7 @@ export class PartyChannel {
     const event = { id: randomBytes(9).toString("base64url"), ...body } as SessionEvent;
     await this.store.appendPartyEvent(call.callId, event as unknown as Record<string, unknown>);
     this.wakers.emit(call.callId);
-    if (call.notifyUrl && call.notifyToken) this.pusher.push(call.notifyUrl, call.callId, call.notifyToken, [event]);
+    if (call.notifyUrl && call.notifyToken) this.pusher.push(call.notifyUrl, call.callId, call.notifyToken, [event], call.peerNode ?? undefined);
   }
 
   /** Pushes everything already queued for a session, for a party that has
@@ -34,7 +35,8 @@ export class PartyChannel {
     const queued = await this.store.partyEventsSince(call.callId, 0);
     this.wakers.emit(call.callId);
     if (queued.length && call.notifyUrl && call.notifyToken) {
-      this.pusher.push(call.notifyUrl, call.callId, call.notifyToken, queued.map((q) => q.event as unknown as SessionEvent));
+      this.pusher.push(call.notifyUrl, call.callId, call.notifyToken, queued.map((q) => q.event as unknown as SessionEvent),
+        call.peerNode ?? undefined);
     }
   }
 

@@ -3,7 +3,9 @@ import { Address, domainOf } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
 import { CallRecord, SessionDescription } from "../store/Store";
-import { SessionEvent, SetupRequest, SetupResponse } from "../webcall/protocol";
+import { CallerIdentity } from "../signing/CallerCheck";
+import { extendChain } from "../signing/chain";
+import { Hop, SessionEvent, SetupRequest, SetupResponse } from "../webcall/protocol";
 import { postSetup } from "../webcall/setupClient";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
@@ -23,6 +25,14 @@ export interface Forwarding {
   /** Where the callee's rule sends the call: an address on another node. */
   next: Address;
   started: number;
+  /** What signatures proved about the caller. */
+  identity: CallerIdentity;
+  /** The node whose signature on the setup checked out, if any. */
+  signer: string | undefined;
+  /** The forwarding chain that proved it (empty when none did): extended with this node's hop. */
+  chain: readonly Hop[];
+  /** Why the callee's rules forward, for this node's hop ("work hours rule"). */
+  reason: string;
 }
 
 /**
@@ -55,7 +65,8 @@ export class Relay {
     this.actions.schedule(legs.callerLeg);
     this.actions.schedule(legs.nextLeg);
 
-    const answer = this.putThrough(legs.callerLeg, legs.nextLeg, token, endpoint, via, f.started);
+    const chain = extendChain(deps.keys, f.chain, { from: f.callee, to: f.next, reason: f.reason, ts: Date.now() });
+    const answer = this.putThrough(legs.callerLeg, legs.nextLeg, token, endpoint, { via, chain }, f.started);
     this.pending.set(legs.callerLeg.callId, answer);
     try {
       return await answer;
@@ -81,10 +92,12 @@ export class Relay {
         ...common, callId: callerLegId, direction: "relay_in", tokenHash: hashToken(token), calleeAddress: f.callee,
         notifyUrl: f.request.notify ?? null, notifyToken: f.request.notify ? token : null,
         setupFingerprint: setupFingerprint(f.caller, f.callee), relayPeer: nextLegId,
+        peerNode: f.signer ?? null, callerIdentity: f.identity,
       },
       nextLeg: {
         ...common, callId: nextLegId, direction: "relay_out", tokenHash: hashToken(nextToken), calleeAddress: f.next,
         notifyUrl: endpoint, notifyToken: nextToken, setupFingerprint: null, relayPeer: callerLegId,
+        peerNode: domainOf(f.next), callerIdentity: null,
       },
     };
   }
@@ -99,17 +112,19 @@ export class Relay {
     return (existing.setupResponse as SetupResponse | null) ?? COULD_NOT_ATTEND;
   }
 
-  private async putThrough(callerLeg: CallRecord, nextLeg: CallRecord, token: string, endpoint: string, via: string[],
-    started: number): Promise<SetupResponse> {
+  private async putThrough(callerLeg: CallRecord, nextLeg: CallRecord, token: string, endpoint: string,
+    path: { via: string[]; chain: Hop[] }, started: number): Promise<SetupResponse> {
     const { deps } = this;
     const request: SetupRequest = {
       calleeId: nextLeg.calleeAddress, sessionId: nextLeg.callId, token: nextLeg.notifyToken!, offer: nextLeg.offer,
-      lifetime: Math.max(1000, nextLeg.expiresAt - deps.now()), notify: this.deps.self.publicUrl, via,
+      lifetime: Math.max(1000, nextLeg.expiresAt - deps.now()), notify: this.deps.self.publicUrl, via: path.via, chain: path.chain,
       ...(callerLeg.callerAddress ? { callerId: callerLeg.callerAddress } : {}),
     };
     let response: SetupResponse;
     try {
-      response = await postSetup(this.deps.outbound, endpoint, request, Math.min(nextLeg.expiresAt, started + deps.forwardBudgetMs), deps.now);
+      response = await postSetup(deps.outbound, deps.keys, {
+        endpoint, destination: nextLeg.peerNode!, request, deadline: Math.min(nextLeg.expiresAt, started + deps.forwardBudgetMs),
+      }, deps.now);
     } catch (err) {
       log.info("the next node could not be reached", { callId: callerLeg.callId, error: (err as Error).message });
       response = COULD_NOT_ATTEND;

@@ -1,7 +1,22 @@
+import { CallerIdentity } from "../signing/CallerCheck";
+
 /** The short notices a call leaves in its DM, as other call bridges do. */
 
-export function firstContactNotice(caller: string, secondsLeft: number): string {
-  return `${caller} is calling you over WebCall. Join this room to answer: the call rings for another ${secondsLeft} s.`;
+/** Who is calling and how the call reached the callee, as far as signatures prove it:
+ *  "alf@employer.com ✓ verified by employer.com — forwarded by employer.com (work hours rule)". */
+export function callerLine(caller: string | null, identity: CallerIdentity): string {
+  const who = caller === null ? "An anonymous caller"
+    : identity.verified ? `${caller} ✓ verified by ${identity.verifiedBy}` : `${caller} (not verified)`;
+  if (identity.forwards.length === 0) return who;
+  return `${who} — forwarded by ${identity.forwards.map((f) => `${f.by} (${f.reason})`).join(", then by ")}`;
+}
+
+export function incomingNotice(line: string): string {
+  return `Incoming call: ${line}.`;
+}
+
+export function firstContactNotice(line: string, secondsLeft: number): string {
+  return `Incoming call over WebCall: ${line}. Join this room to answer: the call rings for another ${secondsLeft} s.`;
 }
 
 export function missedNotice(caller: string): string {

@@ -85,7 +85,7 @@ export const configSchema = {
       description: "Receiver chooses: each user's own rules decide who rings, who is refused and where calls are forwarded.",
       additionalProperties: false,
       properties: {
-        defaultAction: { type: "string", enum: ["ring", "refuse"], default: "ring", description: "What happens to a call when the callee has no rule that matches and chose no default of their own." },
+        defaultAction: { type: "string", enum: ["ring", "refuse", "ring_verified"], default: "ring_verified", description: "What happens to a call when the callee has no rule that matches and chose no default of their own: ring, refuse, or ring_verified (ring callers verified by a signature from their own node, refuse the rest)." },
         defaultTimeZone: { type: "string", minLength: 1, default: "UTC", description: "IANA time zone for rules written without one, until the user sets their own." },
         maxRulesPerUser: { type: "integer", minimum: 1, maximum: 10000, default: 1000, description: "Most rules one user may have." },
         maxForwardHops: { type: "integer", minimum: 1, maximum: 20, default: 5, description: "Longest chain of nodes (the protocol's via) a forwarded call may travel; longer ends as could_not_attend." },
@@ -113,6 +113,20 @@ export const configSchema = {
             max: { type: "integer", minimum: 1, default: 60, description: "Requests one client address may make per window." },
           },
         },
+      },
+    },
+    signing: {
+      type: "object",
+      default: {},
+      description: "Ed25519 signatures between WebCall nodes (docs/webcall-signing.md): this node's key, and the keys of others.",
+      additionalProperties: false,
+      properties: {
+        rotateAfterDays: { type: "integer", minimum: 0, default: 90, description: "Rotate this node's signing key once it is this many days old (0 = never). The old key stays published, so calls in flight keep working." },
+        oldKeyRetentionDays: { type: "integer", minimum: 1, default: 7, description: "How long a retired key is still published at {endpoint}/keys." },
+        publishForMs: { type: "integer", minimum: 60000, default: 86400000, description: "How long other nodes may cache this node's keys (valid_until)." },
+        peerKeyCacheMs: { type: "integer", minimum: 60000, default: 3600000, description: "Longest time another node's keys are cached, whatever its valid_until says." },
+        peerKeyCacheSize: { type: "integer", minimum: 1, default: 1000, description: "Most nodes whose keys are cached at once." },
+        replayCacheSize: { type: "integer", minimum: 1000, default: 100000, description: "Most request signatures remembered (for 10 minutes each) to refuse replays. When it is full of live ones, signed requests get 503 until some expire." },
       },
     },
     outbound: {

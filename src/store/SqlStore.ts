@@ -4,8 +4,9 @@ import { SessionId } from "../ids/session";
 import { DefaultAction, Rule, UserRules } from "../rules/types";
 import { SqlClient } from "./sql";
 import {
-  BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SessionDescription, Store,
+  BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SessionDescription, SigningKeyRecord, Store,
 } from "./Store";
+import { CallerIdentity } from "../signing/CallerCheck";
 
 /**
  * Every statement is a fixed, parameterised text (except transitionCall's SET
@@ -42,11 +43,13 @@ const CALL_COLUMNS = {
   replacedBy: "replaced_by",
   endReason: "end_reason",
   relayPeer: "relay_peer",
+  peerNode: "peer_node",
+  callerIdentity: "caller_identity",
 } as const satisfies Record<keyof CallRecord, string>;
 
 type CallField = keyof CallRecord;
 const CALL_FIELDS = Object.keys(CALL_COLUMNS) as CallField[];
-const JSON_FIELDS = new Set<CallField>(["offer", "answer", "via", "setupResponse"]);
+const JSON_FIELDS = new Set<CallField>(["offer", "answer", "via", "setupResponse", "callerIdentity"]);
 const CALL_SELECT = CALL_FIELDS.map((f) => CALL_COLUMNS[f]).join(", ");
 
 function placeholder(field: CallField, n: number): string {
@@ -87,6 +90,8 @@ interface CallRow {
   replaced_by: string | null;
   end_reason: string | null;
   relay_peer: string | null;
+  peer_node: string | null;
+  caller_identity: CallerIdentity | null;
 }
 
 function nullableNumber(value: string | number | null): number | null {
@@ -122,6 +127,8 @@ function toCall(row: CallRow): CallRecord {
     replacedBy: row.replaced_by as SessionId | null,
     endReason: row.end_reason,
     relayPeer: row.relay_peer as SessionId | null,
+    peerNode: row.peer_node,
+    callerIdentity: row.caller_identity,
   };
 }
 
@@ -212,6 +219,10 @@ const SQL = {
   getProvisioningSession: "SELECT token_hash, user_id, expires_at FROM provisioning_sessions WHERE token_hash = $1",
   deleteProvisioningSession: "DELETE FROM provisioning_sessions WHERE token_hash = $1",
   deleteProvisioningSessions: "DELETE FROM provisioning_sessions WHERE user_id = $1",
+  listSigningKeys: "SELECT key_id, seed, created_at, expired_at FROM signing_keys ORDER BY created_at, key_id",
+  insertSigningKey: "INSERT INTO signing_keys (key_id, seed, created_at, expired_at) VALUES ($1, $2, $3, $4)",
+  retireSigningKey: "UPDATE signing_keys SET expired_at = $2 WHERE key_id = $1 AND expired_at IS NULL",
+  deleteSigningKeysRetiredBefore: "DELETE FROM signing_keys WHERE expired_at < $1",
 } as const;
 
 /** transitionCall's statement per set of patched fields, built once. */
@@ -374,5 +385,22 @@ export class SqlStore implements Store {
 
   async deleteProvisioningSessions(userId: MatrixUserId): Promise<void> {
     await this.db.query(SQL.deleteProvisioningSessions, [userId]);
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.query<{ key_id: string; seed: string; created_at: string | number; expired_at: string | number | null }>(SQL.listSigningKeys);
+    return rows.map((r) => ({ keyId: r.key_id, seed: r.seed, createdAt: Number(r.created_at), expiredAt: nullableNumber(r.expired_at) }));
+  }
+
+  async insertSigningKey(key: SigningKeyRecord): Promise<void> {
+    await this.db.query(SQL.insertSigningKey, [key.keyId, key.seed, key.createdAt, key.expiredAt]);
+  }
+
+  async retireSigningKey(keyId: string, expiredAt: number): Promise<void> {
+    await this.db.query(SQL.retireSigningKey, [keyId, expiredAt]);
+  }
+
+  async deleteSigningKeysRetiredBefore(before: number): Promise<void> {
+    await this.db.query(SQL.deleteSigningKeysRetiredBefore, [before]);
   }
 }

@@ -2,6 +2,7 @@ import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { UserRules } from "../rules/types";
+import { CallerIdentity } from "../signing/CallerCheck";
 
 /** A WebRTC session description as both protocols carry it. */
 export interface SessionDescription {
@@ -71,6 +72,12 @@ export interface CallRecord {
   endReason: string | null;
   /** The other leg of a relayed (forwarded) call; null otherwise. */
   relayPeer: SessionId | null;
+  /** The node on the other side: the one that signed an inbound setup, or the
+   *  one we put the call through to. Pushes to it are signed for it. */
+  peerNode: string | null;
+  /** What signatures proved about the caller of an inbound call; null when
+   *  nothing was checked (calls this node places). */
+  callerIdentity: CallerIdentity | null;
 }
 
 export type CallPatch = Partial<Omit<CallRecord, "callId" | "direction" | "createdAt">>;
@@ -97,6 +104,17 @@ export interface ProvisioningSession {
   userId: MatrixUserId;
   /** ms since the epoch */
   expiresAt: number;
+}
+
+/** One of this node's signing keys (src/signing/NodeKeys.ts). */
+export interface SigningKeyRecord {
+  keyId: string;
+  /** The 32-byte Ed25519 seed, unpadded base64: the private key. */
+  seed: string;
+  /** ms since the epoch */
+  createdAt: number;
+  /** When it was retired; null for the key in use. */
+  expiredAt: number | null;
 }
 
 export interface QueuedEvent {
@@ -165,4 +183,11 @@ export interface Store {
   deleteProvisioningSession(tokenHash: string): Promise<void>;
   /** Ends every session of the user (log out everywhere). */
   deleteProvisioningSessions(userId: MatrixUserId): Promise<void>;
+
+  /** This node's signing keys, oldest first. */
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  insertSigningKey(key: SigningKeyRecord): Promise<void>;
+  retireSigningKey(keyId: string, expiredAt: number): Promise<void>;
+  /** Forgets keys retired before `before` (ms since the epoch). */
+  deleteSigningKeysRetiredBefore(before: number): Promise<void>;
 }

@@ -5,6 +5,8 @@ export interface RequestContext {
   /** performance.now() when the request arrived, before its body was read:
    *  what a neutral answer's timing is measured from. */
   receivedAt: number;
+  /** The node whose WebCall-Signature on the request checked out, if any. */
+  signer?: string;
 }
 
 /**

@@ -1,4 +1,6 @@
 import { logger } from "../log";
+import { NodeKeys } from "../signing/NodeKeys";
+import { SIGNATURE_HEADER } from "../signing/requestSignature";
 import { OutboundError, OutboundHttp } from "./outboundHttp";
 import { SessionEvent } from "./protocol";
 import { checkResponse } from "./validate";
@@ -6,7 +8,7 @@ import { checkResponse } from "./validate";
 /**
  * Pushes session events to a caller's `notify` node:
  * `POST {notify}/sessions/{sessionId}/events` with the session's bearer token
- * and `{"events": [...]}`.
+ * and `{"events": [...]}`, signed by this node for every attempt afresh.
  *
  * One queue per session keeps events in order. A batch that meets a 5xx,
  * 408/429, a timeout or a network error is retried with backoff until its
@@ -31,6 +33,8 @@ interface Item {
 
 interface Queue {
   url: string;
+  /** The node's domain, the signature's destination (unsigned when unknown). */
+  destination: string | undefined;
   sessionId: string;
   token: string;
   items: Item[];
@@ -47,15 +51,17 @@ export class NotifyClient {
   private readonly maxBackoffMs: number;
   private closed = false;
 
-  constructor(private readonly http: OutboundHttp, options: NotifyClientOptions = {}) {
+  constructor(private readonly http: OutboundHttp, private readonly keys: NodeKeys, options: NotifyClientOptions = {}) {
     this.deadlineMs = options.deadlineMs ?? 30_000;
     this.initialBackoffMs = options.initialBackoffMs ?? 250;
     this.maxBackoffMs = options.maxBackoffMs ?? 5_000;
   }
 
   /** Queues events for delivery after any earlier ones for the same session.
+   *  `destination` is the receiving node's domain; unknown (a caller that did
+   *  not sign its setup), the pushes go unsigned rather than signed for a guess.
    *  Resolves true once delivered, false if given up; never rejects. */
-  push(notifyUrl: string, sessionId: string, token: string, events: SessionEvent[]): Promise<boolean> {
+  push(notifyUrl: string, sessionId: string, token: string, events: SessionEvent[], destination?: string): Promise<boolean> {
     if (events.length === 0) return Promise.resolve(true);
     if (this.closed) return Promise.resolve(false);
     const invalid = events.map((e) => checkResponse("session-event", e)).find(([ok]) => !ok);
@@ -75,7 +81,7 @@ export class NotifyClient {
     let queue = this.queues.get(key);
     const start = !queue;
     if (!queue) {
-      queue = { url, sessionId, token, items: [] };
+      queue = { url, destination, sessionId, token, items: [] };
       this.queues.set(key, queue);
     }
     const chunks: Promise<boolean>[] = [];
@@ -135,7 +141,11 @@ export class NotifyClient {
     const fields = { sessionId: queue.sessionId, events: events.length };
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.http.postJson(queue.url, { events }, { Authorization: `Bearer ${queue.token}` });
+        const body = { events };
+        await this.http.postJson(queue.url, body, {
+          Authorization: `Bearer ${queue.token}`,
+          ...(queue.destination ? { [SIGNATURE_HEADER]: this.keys.signatureHeader("POST", queue.url, queue.destination, body) } : {}),
+        });
         return "ok";
       } catch (error) {
         const e = error instanceof OutboundError ? error : new OutboundError("network", String(error));

@@ -11,6 +11,18 @@ export interface SetupRequest {
   lifetime?: number;
   notify?: string;
   via?: string[];
+  chain?: Hop[];
+}
+
+/** One signed step of a forwarding chain (docs/webcall-signing.md). */
+export interface Hop {
+  by: string;
+  from: string;
+  to: string;
+  reason: string;
+  ts: number;
+  key: string;
+  sig: string;
 }
 
 export type SetupResponse =

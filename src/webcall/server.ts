@@ -8,6 +8,9 @@ import { BridgeError } from "../errors";
 import { bodyProblemOf } from "../util/bodyProblems";
 import { tryParseSessionId } from "../ids/session";
 import { logger } from "../log";
+import { NodeKeys } from "../signing/NodeKeys";
+import { SIGNATURE_HEADER } from "../signing/requestSignature";
+import { RequestVerifier } from "../signing/RequestVerifier";
 import { SessionEvent } from "./protocol";
 import { checkResponse, ResponseKind, schemas, validateEventsRequest, validateSetupRequest } from "./validate";
 import { RequestContext, WebCallNode } from "./WebCallNode";
@@ -20,6 +23,10 @@ import { RequestContext, WebCallNode } from "./WebCallNode";
  *   POST {path}/sessions/{id}/events     event delivery (Bearer token)
  *   GET  {path}/sessions/{id}/events     pull: SSE or long poll (Bearer token)
  *   GET  {path}/schemas/{name}           the published JSON Schemas
+ *   GET  {path}/keys                     this node's public signing keys
+ *
+ * POSTs may carry a WebCall-Signature (docs/webcall-signing.md): a good one
+ * tells the node who sent the request, a bad one is refused with 401.
  *
  * where {path} is the path of `publicUrl`.
  */
@@ -28,6 +35,12 @@ export interface WebCallServer {
   app: express.Express;
   listen(): Promise<{ port: number }>;
   close(): Promise<void>;
+}
+
+/** This node's signatures: the keys it publishes and the check of others'. */
+export interface WebCallSigning {
+  keys: NodeKeys;
+  verifier: RequestVerifier;
 }
 
 /** Knobs for tests; production uses the defaults. */
@@ -72,7 +85,8 @@ function clientKey(req: Request): string {
   return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
 }
 
-export function createWebCallServer(node: WebCallNode, config: WebCallConfig, options: WebCallServerOptions = {}): WebCallServer {
+export function createWebCallServer(node: WebCallNode, config: WebCallConfig, signing: WebCallSigning,
+  options: WebCallServerOptions = {}): WebCallServer {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   const base = new URL(config.publicUrl).pathname.replace(/\/+$/, ""); // "" or "/x/y"
   const root = base || "/";
@@ -125,6 +139,15 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, op
       return;
     }
     json(req, res, next);
+  };
+
+  /** Checks a WebCall-Signature, if the request has one, and notes its origin. */
+  const signed: RequestHandler = (req, _res, next) => {
+    signing.verifier.verify({ method: req.method, uri: req.originalUrl, header: req.get(SIGNATURE_HEADER), content: req.body })
+      .then((signer) => {
+        if (signer !== undefined && req.ctx) req.ctx.signer = signer;
+        next();
+      }, next);
   };
 
   const sessionParam: RequestHandler = (req, _res, next) => {
@@ -180,7 +203,7 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, op
   // ---- call setup ---------------------------------------------------------
 
   app.route(root)
-    .post(requireJson, handle(async (req, res) => {
+    .post(requireJson, signed, handle(async (req, res) => {
       const request = validateSetupRequest(req.body);
       const response = await inTime(req, node.setup(request, ctxOf(req)));
       send(req, res, "setup-response", response);
@@ -190,7 +213,7 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, op
   // ---- session events -----------------------------------------------------
 
   app.route(`${base}/sessions/:id/events`)
-    .post(sessionParam, bearer, requireJson, handle(async (req, res) => {
+    .post(sessionParam, bearer, requireJson, signed, handle(async (req, res) => {
       const events = validateEventsRequest(req.body);
       await inTime(req, node.deliver(String(req.params.id), res.locals.token as string, events, ctxOf(req)));
       send(req, res, "events-response", {});
@@ -346,6 +369,15 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, op
     }
     if (dirty) void run();
   }
+
+  // ---- keys ---------------------------------------------------------------
+
+  app.route(`${base}/keys`)
+    .get((req, res) => {
+      res.setHeader("Cache-Control", "public, max-age=300");
+      send(req, res, "keys-response", signing.keys.document());
+    })
+    .all(methodNotAllowed("GET"));
 
   // ---- schemas --------------------------------------------------------------
 

@@ -2,11 +2,13 @@ import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
 import { BridgeError } from "../errors";
 import { parseAddress } from "../ids/address";
+import { KeysDocument } from "../signing/NodeKeys";
 import { SessionEvent, SetupRequest, SetupResponse } from "./protocol";
 import defs from "./schemas/defs.json";
 import errorSchema from "./schemas/error.json";
 import eventsRequest from "./schemas/events-request.json";
 import eventsResponse from "./schemas/events-response.json";
+import keysResponse from "./schemas/keys-response.json";
 import pollResponse from "./schemas/poll-response.json";
 import sessionEvent from "./schemas/session-event.json";
 import setupRequest from "./schemas/setup-request.json";
@@ -25,6 +27,7 @@ export const schemas: Readonly<Record<string, object>> = Object.freeze({
   "error.json": errorSchema,
   "events-request.json": eventsRequest,
   "events-response.json": eventsResponse,
+  "keys-response.json": keysResponse,
   "poll-response.json": pollResponse,
   "session-event.json": sessionEvent,
   "setup-request.json": setupRequest,
@@ -55,6 +58,7 @@ const responseFns = {
   "poll-response": compiled<{ events: SessionEvent[]; next: number }>("poll-response.json"),
   "session-event": sessionEventFn,
   "error": compiled<{ errcode: string; error: string }>("error.json"),
+  "keys-response": compiled<KeysDocument>("keys-response.json"),
 } as const;
 export type ResponseKind = keyof typeof responseFns;
 

@@ -41,10 +41,13 @@ describe("parseConfig", () => {
         trustProxy: false,
       },
       calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, neutralAnswerMs: 300, candidateBatchMs: 50 },
-      rules: { defaultAction: "ring", defaultTimeZone: "UTC", maxRulesPerUser: 1000, maxForwardHops: 5 },
+      rules: { defaultAction: "ring_verified", defaultTimeZone: "UTC", maxRulesPerUser: 1000, maxForwardHops: 5 },
       provisioning: {
         enabled: false, bind: "127.0.0.1", port: 9041, prefix: "/_matrix/provision", sessionLifetimeMs: 86400000, maxBodyBytes: 524288,
         rateLimit: { windowMs: 60000, max: 60 },
+      },
+      signing: {
+        rotateAfterDays: 90, oldKeyRetentionDays: 7, publishForMs: 86400000, peerKeyCacheMs: 3600000, peerKeyCacheSize: 1000, replayCacheSize: 100000,
       },
       outbound: {
         allowHttp: false, allowPrivateNetworks: false, trustedHosts: [], nodes: {}, discoveryCacheMs: 300000,

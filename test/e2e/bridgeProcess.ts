@@ -30,6 +30,8 @@ export class BridgeProcess {
       database: { dataDir: join(dir, "data") },
       logging: { level: "warn" },
       ...sections,
+      // Test callers are unsigned (never verified): ring them unless a test says otherwise.
+      rules: { defaultAction: "ring", ...sections.rules },
       webcall: { bind: "127.0.0.1", port: wcPort, publicUrl: "http://127.0.0.1/webcall", ...sections.webcall },
     };
     writeFileSync(join(dir, "config.yaml"), yaml.dump(raw));

@@ -66,7 +66,7 @@ export class BridgeFixture {
       appservice: { bind: "127.0.0.1" },
       webcall: { bind: "127.0.0.1", port: webcallPort, publicUrl: `http://127.0.0.1:${webcallPort}/webcall`, rateLimit: { max: 10000 } },
       calls: { candidateBatchMs: 20, neutralAnswerMs: 250, ...options.calls },
-      rules: { ...options.rules },
+      rules: { defaultAction: "ring", ...options.rules }, // test callers are unsigned: ring them unless a test says otherwise
       provisioning: { port: 0, ...options.provisioning },
       outbound: { allowHttp: true, allowPrivateNetworks: true, ...options.outbound, nodes: { ...Object.fromEntries((options.nodeDomains ?? ["employer.com"]).map((d) => [d, node.url])), ...options.outbound?.nodes } },
       database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },

@@ -30,7 +30,7 @@ describe.each(["pglite", "postgres"] as const)("inbound call signalling (%s stor
     const session = await call({ lifetime: 60000 });
     dmRoom = await alice.waitForInviteFrom(VIRTUAL);
     const notice = await fx.waitForSent((e) => e.room_id === dmRoom && e.type === "m.room.message");
-    expect(notice.content.body).toContain("alf@employer.com is calling you");
+    expect(notice.content.body).toContain("Incoming call over WebCall: alf@employer.com (not verified)");
     expect(invitesFor(session.sessionId)).toHaveLength(0);
     await alice.join(dmRoom);
     const invite = await fx.waitForSent((e) => e.type === "m.call.invite" && e.content.call_id === session.sessionId);

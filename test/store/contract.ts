@@ -48,6 +48,8 @@ export function makeCall(overrides: Partial<CallRecord> = {}): CallRecord {
     replacedBy: null,
     endReason: null,
     relayPeer: null,
+    peerNode: null,
+    callerIdentity: null,
     ...overrides,
   };
 }

@@ -5,6 +5,7 @@ import { NotifyClient } from "../../src/webcall/notifyClient";
 import { OutboundHttp } from "../../src/webcall/outboundHttp";
 import { SessionEvent } from "../../src/webcall/protocol";
 import { createWebCallServer } from "../../src/webcall/server";
+import { NodeSigning } from "../signing/nodeSigning";
 import { FakeNode, outboundConfig, webcallConfig } from "./fakeNode";
 
 setLogLevel("error");
@@ -39,10 +40,14 @@ afterEach(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
+let signing: NodeSigning;
+beforeAll(async () => { signing = await NodeSigning.open("caller.test"); });
+afterAll(() => signing.close());
+
 function client(deadlineMs = 5000): { notify: NotifyClient; http: OutboundHttp; url: string } {
   const outbound = new OutboundHttp(outboundConfig({ allowHttp: true, allowPrivateNetworks: true, timeoutMs: 1000 }));
   return {
-    notify: new NotifyClient(outbound, { deadlineMs, initialBackoffMs: 20, maxBackoffMs: 100 }),
+    notify: new NotifyClient(outbound, signing.keys, { deadlineMs, initialBackoffMs: 20, maxBackoffMs: 100 }),
     http: outbound,
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webcall`,
   };
@@ -105,7 +110,7 @@ describe("NotifyClient", () => {
 
   it("never throws: refused URLs and invalid events resolve false", async () => {
     const { notify, http: outbound } = client();
-    const strict = new NotifyClient(new OutboundHttp(outboundConfig()));
+    const strict = new NotifyClient(new OutboundHttp(outboundConfig()), signing.keys);
     expect(await strict.push("https://127.0.0.1/webcall", SID, TOKEN, [ev(1)])).toBe(false);
     expect(await strict.push("http://node.example/webcall", SID, TOKEN, [ev(1)])).toBe(false);
     expect(await notify.push("not a url", SID, TOKEN, [ev(1)])).toBe(false);
@@ -117,7 +122,8 @@ describe("NotifyClient", () => {
   it("interoperates with our own listener", async () => {
     const node = new FakeNode();
     node.addSession(SID, TOKEN);
-    const listener = createWebCallServer(node, webcallConfig({ publicUrl: "https://peer.test/peer/webcall" }));
+    const peer = await NodeSigning.open("peer.test");
+    const listener = createWebCallServer(node, webcallConfig({ publicUrl: "https://peer.test/peer/webcall" }), peer);
     const { port } = await listener.listen();
     const { notify, http: outbound } = client();
     const events: SessionEvent[] = [ev(1), { id: "h", type: "hangup", reason: "user_hangup" }];
@@ -125,5 +131,6 @@ describe("NotifyClient", () => {
     expect(node.calls.find((c) => c.method === "deliver")?.args.slice(0, 3)).toEqual([SID, TOKEN, events]);
     outbound.close();
     await listener.close();
+    await peer.close();
   });
 });

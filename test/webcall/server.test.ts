@@ -2,6 +2,7 @@ import { BridgeError } from "../../src/errors";
 import { setLogLevel } from "../../src/log";
 import { SessionEvent } from "../../src/webcall/protocol";
 import { createWebCallServer, WebCallServer } from "../../src/webcall/server";
+import { NodeSigning } from "../signing/nodeSigning";
 import { FakeNode, webcallConfig } from "./fakeNode";
 
 setLogLevel("error");
@@ -16,13 +17,18 @@ let node: FakeNode;
 let server: WebCallServer;
 let base: string;
 
+let signing: NodeSigning | undefined;
+
 async function start(config = webcallConfig(), options = {}): Promise<void> {
   node = new FakeNode();
   node.addSession(SID, TOKEN);
-  server = createWebCallServer(node, config, options);
+  signing ??= await NodeSigning.open("node.test");
+  server = createWebCallServer(node, config, signing, options);
   const { port } = await server.listen();
   base = `http://127.0.0.1:${port}`;
 }
+
+afterAll(async () => { await signing?.close(); });
 
 async function call(method: string, path: string, init: { json?: unknown; raw?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
   const headers: Record<string, string> = { ...init.headers };
