@@ -64,7 +64,7 @@ export class CallCore implements WebCallNode {
   }
 
   setup(request: SetupRequest, ctx: RequestContext): Promise<SetupResponse> {
-    return this.inbound.setup(request, ctx.receivedAt, ctx.signer);
+    return this.inbound.setup(request, ctx);
   }
 
   deliver(sessionId: string, token: string, events: SessionEvent[], _ctx: RequestContext): Promise<void> {

@@ -5,7 +5,8 @@ import { Address, parseAddress } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
 import { CallRecord, SessionDescription } from "../store/Store";
-import { CallerIdentity } from "../signing/CallerCheck";
+import { CallerIdentity, CheckedCaller } from "../signing/CallerCheck";
+import { RequestContext } from "../webcall/WebCallNode";
 import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { CallActions, displayNameFor, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
@@ -25,24 +26,30 @@ const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
  * a crash finds the call where it is.
  *
  * Neutral refusal: every could_not_attend is sent `calls.neutralAnswerMs`
- * after the request arrived, and a first-contact callee the homeserver has
+ * after the request arrived (plus the time its signatures took to check), and a first-contact callee the homeserver has
  * not confirmed by then is not rung, so refused, unknown and offline callees
  * look alike in body and in timing.
  */
 export class InboundSetup {
   constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly relay: Relay) {}
 
-  /** `receivedAt`: performance.now() when the request arrived; `signer`: the
-   *  node whose signature on the request checked out, if any. */
-  async setup(request: SetupRequest, receivedAt: number, signer: string | undefined): Promise<SetupResponse> {
+  /** `ctx.receivedAt`: performance.now() when the request arrived; `ctx.signer`:
+   *  the node whose signature on the request checked out, if any. */
+  async setup(request: SetupRequest, ctx: RequestContext): Promise<SetupResponse> {
     const started = this.deps.now();
-    const neutralAt = receivedAt + this.deps.calls.neutralAnswerMs;
     const callee = parseAddress(request.calleeId, "calleeId");
     const caller = request.callerId === undefined ? null : parseAddress(request.callerId, "callerId");
     if (!request.offer) {
       throw new BridgeError(422, "WEBCALL_NEED_SESSION", "I can't find a room: bring an offer and try again");
     }
-    const response = await this.route({ request, offer: request.offer, caller, callee, signer, started, neutralAt });
+    const checkStarted = performance.now();
+    const checked = await this.deps.callers.identify({ caller, callee, signer: ctx.signer, chain: request.chain });
+    // The floor starts once the caller's proofs are checked: fetching a node's
+    // keys takes however long it takes, the same whoever is called, and must
+    // not eat into the time the homeserver has to confirm the callee.
+    const proofMs = (ctx.signatureCheckMs ?? 0) + performance.now() - checkStarted;
+    const neutralAt = ctx.receivedAt + proofMs + this.deps.calls.neutralAnswerMs;
+    const response = await this.route({ request, offer: request.offer, caller, callee, signer: ctx.signer, checked, started, neutralAt });
     if (response.status === "could_not_attend") await sleepUntil(neutralAt);
     return response;
   }
@@ -50,11 +57,10 @@ export class InboundSetup {
   /** Follows the callee's rules, and local forwards, to a ring, a refusal or a relay. */
   private async route(a: Arrival): Promise<SetupResponse> {
     const { deps } = this;
-    const { request, offer, caller, callee, signer, started, neutralAt } = a;
+    const { request, offer, caller, callee, signer, checked, started, neutralAt } = a;
     const via = request.via ?? [];
     // WebCall/1 §4: a node seen twice, or too long a chain, ends the attempt.
     if (new Set(via).size !== via.length || via.length > deps.maxForwardHops) return COULD_NOT_ATTEND;
-    const checked = await deps.callers.identify({ caller, callee, signer, chain: request.chain });
     const identity: CallerIdentity = { ...checked.identity, forwards: [...checked.identity.forwards] };
     const facts = { caller, verified: identity.verified, at: started };
     const seen = new Set<MatrixUserId>();
@@ -223,6 +229,7 @@ interface Arrival {
   caller: Address | null;
   callee: Address;
   signer: string | undefined;
+  checked: CheckedCaller;
   started: number;
   neutralAt: number;
 }

@@ -33,7 +33,7 @@ export type KeyLookup = { key: KeyObject } | "unknown" | "unavailable";
  * a bounded LRU until valid_until, capped by signing.peerKeyCacheMs.
  * Concurrent lookups of one node share one fetch; a key id missing from a
  * cached answer (the node rotated) triggers a fresh fetch, at most one per
- * second per node. This node's own keys are answered without a fetch.
+ * second per node (a lookup inside that second waits for it). This node's own keys are answered without a fetch.
  */
 export class KeyRing {
   private readonly cache: LruCache<string, Entry>;
@@ -54,16 +54,21 @@ export class KeyRing {
     if (origin === this.own.origin) return pick(keysOf(this.own.document()), keyId, ts);
     let entry = this.cache.get(origin);
     const now = this.now();
-    if (!entry || entry.expires <= now) entry = await this.fetch(origin);
-    else if (entry.keys && !entry.keys.has(keyId) && now - entry.fetchedAt >= REFETCH_MS) entry = await this.fetch(origin);
+    if (!entry || entry.expires <= now) entry = await this.fetch(origin, now);
+    // A key we have not seen: the node may just have rotated. Ask again, but
+    // not more than once a second, so made-up key ids cannot flood the node.
+    else if (entry.keys && !entry.keys.has(keyId)) entry = await this.fetch(origin, entry.fetchedAt + REFETCH_MS);
     if (!entry.keys) return "unavailable";
     return pick(entry.keys, keyId, ts);
   }
 
-  private fetch(origin: string): Promise<Entry> {
+  /** One fetch per origin at a time, started no earlier than `notBefore`. */
+  private fetch(origin: string, notBefore: number): Promise<Entry> {
     let job = this.inFlight.get(origin);
     if (!job) {
-      job = this.load(origin).finally(() => this.inFlight.delete(origin));
+      const wait = notBefore - this.now();
+      const start = wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
+      job = start.then(() => this.load(origin)).finally(() => this.inFlight.delete(origin));
       this.inFlight.set(origin, job);
     }
     return job;

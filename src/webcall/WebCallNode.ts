@@ -7,6 +7,8 @@ export interface RequestContext {
   receivedAt: number;
   /** The node whose WebCall-Signature on the request checked out, if any. */
   signer?: string;
+  /** How long checking the signature took (ms), keys fetched included. */
+  signatureCheckMs?: number;
 }
 
 /**
