@@ -2,7 +2,7 @@ import { logger } from "../log";
 import { Address, domainOf, tryParseAddress } from "../ids/address";
 import { Hop } from "../webcall/protocol";
 import { Authority } from "./Authority";
-import { hopText } from "./chain";
+import { hopText, PLACED } from "./chain";
 import { verifyText } from "./ed25519";
 import { KeyRing } from "./KeyRing";
 import { MAX_SKEW_MS } from "./RequestVerifier";
@@ -62,7 +62,9 @@ export class CallerCheck {
       }
     }
     const placed = chain.length > 0 && caller !== null && same(chain[0]!.from, caller);
-    const forwards = chain.slice(placed ? 1 : 0).map((h) => ({ by: h.by.toLowerCase(), reason: h.reason }));
+    // The hop a caller's node starts the chain with is not a forward.
+    const startsPlaced = chain.length > 0 && (placed || chain[0]!.reason === PLACED);
+    const forwards = chain.slice(startsPlaced ? 1 : 0).map((h) => ({ by: h.by.toLowerCase(), reason: h.reason }));
     if (caller === null) return { identity: { verified: false, forwards }, chain };
     if (placed) return { identity: { verified: true, verifiedBy: chain[0]!.by.toLowerCase(), forwards }, chain };
     if (await this.authority.speaksFor(signer, domainOf(caller))) return { identity: { verified: true, verifiedBy: signer, forwards }, chain };

@@ -66,7 +66,8 @@ export class KeyRing {
   private fetch(origin: string, notBefore: number): Promise<Entry> {
     let job = this.inFlight.get(origin);
     if (!job) {
-      const wait = notBefore - this.now();
+      // Never longer than the refetch interval: a clock stepped back must not stall lookups for the step.
+      const wait = Math.min(notBefore - this.now(), REFETCH_MS);
       const start = wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
       job = start.then(() => this.load(origin)).finally(() => this.inFlight.delete(origin));
       this.inFlight.set(origin, job);
@@ -90,7 +91,12 @@ export class KeyRing {
       entry = { keys: keysOf(doc), fetchedAt, expires: fetchedAt + ttl };
     } catch (err) {
       log.info("could not fetch a node's keys", { origin, error: err instanceof OutboundError ? `${err.code}: ${err.message}` : (err as Error).message });
-      entry = { keys: null, fetchedAt, expires: fetchedAt + FAILURE_TTL_MS };
+      // A refetch that fails (anyone can provoke one with a made-up key id)
+      // keeps the keys already known while they are still fresh.
+      const known = this.cache.get(origin);
+      entry = known?.keys && known.expires > fetchedAt
+        ? { ...known, fetchedAt }
+        : { keys: null, fetchedAt, expires: fetchedAt + FAILURE_TTL_MS };
     }
     this.cache.set(origin, entry);
     return entry;

@@ -1,7 +1,7 @@
 import { BridgeError } from "../errors";
 import { logger } from "../log";
 import { CanonicalJsonError } from "./canonicalJson";
-import { verifyText } from "./ed25519";
+import { fromBase64, toBase64, verifyText } from "./ed25519";
 import { KeyRing } from "./KeyRing";
 import { parseSignatureHeader, signedText } from "./requestSignature";
 import { ReplayGuard } from "./ReplayGuard";
@@ -63,7 +63,9 @@ export class RequestVerifier {
     }
     if (found === "unknown") throw bad(`${h.origin} has no key ${h.key} valid at ${h.ts}`);
     if (!verifyText(text, h.sig, found.key)) throw bad("the signature does not match the request");
-    const seen = this.replays.check(h.origin, h.sig, performance.now());
+    // Remember the signature's bytes, not its text: padding or the unused low
+    // bits of the last base64 character would otherwise make a replay look new.
+    const seen = this.replays.check(h.origin, toBase64(fromBase64(h.sig)!), performance.now());
     if (seen === "replay") throw bad("this signature was already used: sign every request afresh");
     if (seen === "full") throw new BridgeError(503, "WEBCALL_UNAVAILABLE", "too many signed requests at once; retry", { "Retry-After": "5" });
     return h.origin;

@@ -25,7 +25,7 @@ export class NodeDiscovery {
 
   /** The endpoint for `domain`, or null when it has none (or it could not be found). */
   async endpointFor(domain: string): Promise<string | null> {
-    const configured = this.config.nodes[domain];
+    const configured = Object.hasOwn(this.config.nodes, domain) ? this.config.nodes[domain] : undefined;
     if (configured) return configured;
     const cached = this.cache.get(domain);
     if (cached && cached.expires > this.now()) return cached.endpoint;
@@ -39,7 +39,7 @@ export class NodeDiscovery {
 
   /** The endpoint if it is known without a request (configured, or cached and fresh). */
   known(domain: string): string | undefined {
-    const configured = this.config.nodes[domain];
+    const configured = Object.hasOwn(this.config.nodes, domain) ? this.config.nodes[domain] : undefined;
     if (configured) return configured;
     const cached = this.cache.get(domain);
     return cached?.endpoint && cached.expires > this.now() ? cached.endpoint : undefined;

@@ -72,7 +72,7 @@ describe("WebCall listener: good requests", () => {
     expect(answer.headers.get("x-powered-by")).toBeNull();
     const [request, ctx] = node.calls.at(-1)!.args as [any, any];
     expect(request).toEqual({ calleeId: "alice@example.org", callerId: "Alf@employer.com", offer: OFFER, lifetime: 60000, via: ["node.example"], notify: "https://n.example/webcall" });
-    expect(ctx).toEqual({ requestId: "req-123", receivedAt: expect.any(Number) });
+    expect(ctx).toEqual({ requestId: "req-123", receivedAt: expect.any(Number), signatureCheckMs: expect.any(Number) });
   });
 
   it("creates a request id when none (or a bad one) is given", async () => {
