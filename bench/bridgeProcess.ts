@@ -4,6 +4,8 @@ import { runBridge, RunningBridge } from "../src/bridge";
 import { parseConfig } from "../src/config/load";
 import * as evaluate from "../src/rules/evaluate";
 import { UserRules } from "../src/rules/types";
+import { CallerCheck } from "../src/signing/CallerCheck";
+import { RequestVerifier } from "../src/signing/RequestVerifier";
 import { summary } from "./stats";
 
 let bridge: RunningBridge | undefined;
@@ -23,6 +25,30 @@ exported.decide = (compiled, facts, bridgeDefault) => {
   return decision;
 };
 
+// The same for the signature checks of signed setups: RequestVerifier.verify
+// (the WebCall-Signature) and CallerCheck.identify (the chain and who the
+// caller is), and how many signed setups came out verified.
+const signing = { verify: [] as number[], identify: [] as number[], verified: 0, unverified: 0 };
+const plainVerify = RequestVerifier.prototype.verify;
+RequestVerifier.prototype.verify = async function (this: RequestVerifier, request) {
+  if (request.header === undefined || request.uri.includes("/sessions/")) return plainVerify.call(this, request);
+  const t0 = performance.now();
+  try {
+    return await plainVerify.call(this, request);
+  } finally {
+    signing.verify.push(performance.now() - t0);
+  }
+};
+const plainIdentify = CallerCheck.prototype.identify;
+CallerCheck.prototype.identify = async function (this: CallerCheck, claim) {
+  if (claim.signer === undefined) return plainIdentify.call(this, claim);
+  const t0 = performance.now();
+  const checked = await plainIdentify.call(this, claim);
+  signing.identify.push(performance.now() - t0);
+  if (checked.identity.verified) signing.verified++; else signing.unverified++;
+  return checked;
+};
+
 process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; userRules?: UserRules }) => {
   try {
     if (msg.cmd === "start") {
@@ -34,10 +60,14 @@ process.on("message", async (msg: { id: number; cmd: string; config?: string; re
       const saved = await bridge!.store.saveUserRules(msg.userRules!, 0);
       if (!saved) throw new Error(`rules for ${msg.userRules!.userId} were saved before`);
       process.send!({ id: msg.id, result: { saved } });
-    } else if (msg.cmd === "decideTimes") {
+    } else if (msg.cmd === "times") {
       // Read and start again.
-      process.send!({ id: msg.id, result: Object.fromEntries([...decideTimes].map(([rules, samples]) => [rules, summary(samples)])) });
+      process.send!({ id: msg.id, result: {
+        decide: Object.fromEntries([...decideTimes].map(([rules, samples]) => [rules, summary(samples)])),
+        verify: summary(signing.verify), identify: summary(signing.identify), verified: signing.verified, unverified: signing.unverified,
+      } });
       decideTimes.clear();
+      Object.assign(signing, { verify: [], identify: [], verified: 0, unverified: 0 });
     } else if (msg.cmd === "memory") {
       const gc = (globalThis as { gc?: () => void }).gc;
       for (let i = 0; i < 3; i++) { gc?.(); await new Promise((r) => setTimeout(r, 100)); }

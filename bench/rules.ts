@@ -18,7 +18,7 @@ import { rulesProblems } from "../src/rules/schema";
 import { CallFacts, Rule, RuleAction, UserRules, WEEKDAYS } from "../src/rules/types";
 import { wallClock } from "../src/rules/zone";
 import { openStore, OpenStoreOptions } from "../src/store";
-import { summary } from "./stats";
+import { Stats, timeAsync, timeSync } from "./stats";
 
 export const RULE_COUNT = 1000;
 /** The caller every bench call comes from. */
@@ -29,13 +29,14 @@ const ACTIONS: readonly RuleAction[] = ["ring", "refuse", "forward"];
 const WINDOWS: readonly [string, string][] = [["09:00", "17:30"], ["22:00", "07:00"], ["12:00", "13:00"], ["18:00", "24:00"], ["00:00", "08:00"]];
 
 /**
- * `count` rules, none of which matches `caller` (an unverified caller with an
- * address, in a domain other than the ones below) at any moment within a day
- * of `at`: the day/time windows are on days other than yesterday, today and
- * tomorrow in their zone, so a run that crosses midnight still matches none.
- * Throws if a rule is invalid or one matches after all.
+ * `count` rules, none of which matches `caller` (a caller with an address, in
+ * a domain other than the ones below; unverified unless `verified`) at any
+ * moment within a day of `at`: the day/time windows are on days other than
+ * yesterday, today and tomorrow in their zone, so a run that crosses midnight
+ * still matches none. The rules on verification ask for the opposite of what
+ * the caller is. Throws if a rule is invalid or one matches after all.
  */
-export function manyRules(count: number, caller: string, at: number): Rule[] {
+export function manyRules(count: number, caller: string, at: number, verified = false): Rule[] {
   const callerDomain = caller.slice(caller.lastIndexOf("@") + 1);
   const rules: Rule[] = [];
   for (let i = 0; i < count; i++) {
@@ -54,7 +55,7 @@ export function manyRules(count: number, caller: string, at: number): Rule[] {
       case 3: who = { domain: `partner${i}.org` }; break;
       case 4: who = { domain: `*.supplier${i}.net` }; break;
       case 5: who = { anonymous: true, ...when }; break;
-      case 6: who = { verified: true }; break;
+      case 6: who = { verified: !verified }; break;
       case 7: who = { anonymous: false, ...when }; break; // who matches: the zone's clock is read
       case 8: who = { ...when }; break; // no who condition: the clock is read
       case 9: who = { caller: `*@*.marketing${i}.net` }; break;
@@ -71,7 +72,7 @@ export function manyRules(count: number, caller: string, at: number): Rule[] {
   const problem = rulesProblems(rules);
   if (problem) throw new Error(`bench rules are invalid: ${problem}`);
   for (const t of [at, at + 3_600_000]) {
-    const decision = decide(compileRules(userRules("@check:bench" as MatrixUserId, rules)), { caller: caller as Address, verified: false, at: t }, "ring");
+    const decision = decide(compileRules(userRules("@check:bench" as MatrixUserId, rules)), { caller: caller as Address, verified, at: t }, "ring");
     if (decision.by === "rule") throw new Error(`bench rule ${decision.rule} matches ${caller}`);
   }
   return rules;
@@ -86,8 +87,6 @@ export function userRules(userId: MatrixUserId, rules: Rule[]): UserRules {
   return { userId, rules, defaultAction: null, timeZone: null, notifyRefused: false, version: 1 };
 }
 
-type Stats = ReturnType<typeof summary>;
-
 export interface RulesReport {
   store: string;
   count: number;
@@ -99,31 +98,6 @@ export interface RulesReport {
   compile: Stats;
   pureFirst: Stats;
   warmFirst: Stats;
-}
-
-function timeSync(warmup: number, n: number, f: () => unknown): Stats {
-  const samples: number[] = [];
-  let sink = 0;
-  for (let i = 0; i < warmup + n; i++) {
-    const t0 = performance.now();
-    const result = f();
-    const t1 = performance.now();
-    if (result) sink++;
-    if (i >= warmup) samples.push(t1 - t0);
-  }
-  if (sink < 0) throw new Error("unreachable");
-  return summary(samples);
-}
-
-async function timeAsync(warmup: number, n: number, f: () => Promise<unknown>): Promise<Stats> {
-  const samples: number[] = [];
-  for (let i = 0; i < warmup + n; i++) {
-    const t0 = performance.now();
-    await f();
-    const t1 = performance.now();
-    if (i >= warmup) samples.push(t1 - t0);
-  }
-  return summary(samples);
 }
 
 /** Runs in this process, on its own store (the bridge's database, once the bridge has stopped). */
