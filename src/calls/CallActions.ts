@@ -89,22 +89,29 @@ export class CallActions {
       await this.notice(call, notices.firstContactNotice(notices.callerLine(call.callerAddress, identity), secondsLeft));
       return;
     }
-    await this.notice(call, notices.incomingNotice(notices.callerLine(call.callerAddress, identity)));
-    await this.invite(call);
+    // The invite first: the notice saying who is calling must not delay the ring.
+    if (!(await this.invite(call))) return;
+    await this.notice(call, notices.incomingNotice(notices.callerLine(call.callerAddress, identity)))
+      .catch((err: Error) => log.warn("could not send the call's notice", { callId: call.callId, error: err.message }));
   }
 
-  /** Sends the m.call.invite; a stable txn id makes a resend after a crash a no-op. */
-  async invite(call: CallRecord): Promise<void> {
+  /** Sends the m.call.invite; a stable txn id makes a resend after a crash a no-op.
+   *  Whether the call now rings. */
+  async invite(call: CallRecord): Promise<boolean> {
     const remaining = call.expiresAt - this.deps.now();
-    if (remaining <= 0 || !call.roomId) return this.expire(call);
+    if (remaining <= 0 || !call.roomId) {
+      await this.expire(call);
+      return false;
+    }
     await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE,
       ev.inviteContent(call.callId, call.bridgePartyId, call.offer, remaining, call.matrixUserId), `invite.${call.callId}`);
     const ringing = await this.deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], { state: "ringing" });
-    if (!ringing) return;
+    if (!ringing) return false;
     this.remember(ringing);
     const early = this.earlyPartyCandidates.get(call.callId);
     this.earlyPartyCandidates.delete(call.callId);
     if (early?.length) this.toMatrix.add(call.callId, early);
+    return true;
   }
 
   // ---- candidates ----
