@@ -9,6 +9,7 @@ import { HangupReason, IceCandidate } from "../webcall/protocol";
 import { CallDeps, pairKey } from "./CallDeps";
 import { CandidateBatcher } from "./CandidateBatcher";
 import { KeyedMutex } from "./KeyedMutex";
+import { LruCache } from "../util/LruCache";
 import * as notices from "./notices";
 import { CallerIdentity, UNVERIFIED } from "../signing/CallerCheck";
 
@@ -46,6 +47,8 @@ export class CallActions {
   /** The Matrix user's own live calls to a WebCall party, by pair, so glare
    *  is checked on the warm path without a store round trip. */
   private readonly ownCallsByPair = new Map<string, CallRecord>();
+  /** The last "who is calling" line each DM was told (see noticeWhoIsCalling). */
+  private readonly lastCallerLine = new LruCache<string, string>(10_000);
 
   constructor(private readonly deps: CallDeps) {
     this.toMatrix = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToMatrix(id, c));
@@ -86,13 +89,28 @@ export class CallActions {
     }
     if (!room.matrixUserJoined) {
       const secondsLeft = Math.max(1, Math.round((call.expiresAt - deps.now()) / 1000));
-      await this.notice(call, notices.firstContactNotice(notices.callerLine(call.callerAddress, identity), secondsLeft));
+      const line = notices.callerLine(call.callerAddress, identity);
+      await this.notice(call, notices.firstContactNotice(line, secondsLeft));
+      this.lastCallerLine.set(room.roomId, line);
       return;
     }
     // The invite first: the notice saying who is calling must not delay the ring.
     if (!(await this.invite(call))) return;
-    await this.notice(call, notices.incomingNotice(notices.callerLine(call.callerAddress, identity)))
-      .catch((err: Error) => log.warn("could not send the call's notice", { callId: call.callId, error: err.message }));
+    await this.noticeWhoIsCalling(call, notices.callerLine(call.callerAddress, identity));
+  }
+
+  /** Says who is calling and how the call came, unless the DM's last such
+   *  notice said exactly that: a caller who rings every day with the same
+   *  proof gets one notice, not one per call (the display name still shows
+   *  ✓ or "(unverified)" on each). */
+  private async noticeWhoIsCalling(call: CallRecord, line: string): Promise<void> {
+    if (!call.roomId || this.lastCallerLine.get(call.roomId) === line) return;
+    try {
+      await this.notice(call, notices.incomingNotice(line));
+      this.lastCallerLine.set(call.roomId, line);
+    } catch (err) {
+      log.warn("could not send the call's notice", { callId: call.callId, error: (err as Error).message });
+    }
   }
 
   /** Sends the m.call.invite; a stable txn id makes a resend after a crash a no-op.
