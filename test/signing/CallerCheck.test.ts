@@ -156,14 +156,23 @@ describe("CallerCheck: through the forwarding chain", () => {
 
 describe("CallerCheck: a chain that does not hold proves nothing", () => {
   it("a forged hop: signed with a key its by does not publish", async () => {
-    clock.advance(1000); // home may ask alpha.test for its keys again at once
-    const one = placed();
-    const step = { by: "alpha.test", from: BOB, to: ALICE, reason: "work hours rule", ts: clock.t };
-    await expectUnverified({ signer: "alpha.test", chain: hopSignedBy(evil.keys, one, step) });
-    // ...or naming alpha.test's key, but signed by another.
-    await expectUnverified({ signer: "alpha.test", chain: hopSignedBy(evil.keys, one, step, alpha.keys.keyId) });
-    // The same forgery, with evil.example signing the request: still nothing.
-    await expectUnverified({ signer: "evil.example", chain: hopSignedBy(evil.keys, one, step, alpha.keys.keyId) });
+    clock.advance(1000); // home may ask the nodes for their keys again at once
+    // employer.com's placing hop, forged by evil.example, then alpha.test's genuine forward.
+    const step = { by: "employer.com", from: ALF, to: BOB, reason: PLACED, ts: clock.t };
+    await expectUnverified({ signer: "alpha.test", chain: forwarded(hopSignedBy(evil.keys, [], step)) });
+    // ...or naming employer.com's key, but signed by another.
+    await expectUnverified({ signer: "alpha.test", chain: forwarded(hopSignedBy(evil.keys, [], step, employer.keys.keyId)) });
+    // alpha.test's forward forged by evil.example, which signs the request: still nothing.
+    const forward = { by: "alpha.test", from: BOB, to: ALICE, reason: "work hours rule", ts: clock.t };
+    await expectUnverified({ signer: "evil.example", chain: hopSignedBy(evil.keys, placed(), forward, alpha.keys.keyId) });
+  });
+
+  it("a hop by the node that signed the request is taken on the request's signature", async () => {
+    // The request's signature covers the whole body; the hop's own signature is for the nodes further on.
+    const [one, two] = good() as [Hop, Hop];
+    for (const chain of [[one, { ...two, reason: "no reason" }], [one, { ...two, ts: two.ts + 1 }], [one, { ...two, key: employer.keys.keyId }]]) {
+      expect((await identify({ signer: "alpha.test", chain })).identity.verified).toBe(true);
+    }
   });
 
   it("a forged first hop: evil.example claims employer.com placed the call", async () => {
@@ -178,9 +187,9 @@ describe("CallerCheck: a chain that does not hold proves nothing", () => {
     clock.advance(1000); // one case names a key alpha.test does not have: let home ask again at once
     const [one, two] = good() as [Hop, Hop];
     for (const altered of [
-      [one, { ...two, reason: "no reason" }], [one, { ...two, ts: two.ts + 1 }], [one, { ...two, to: "eve@home.org" }],
+      [one, { ...two, to: "eve@home.org" }],
       [{ ...one, reason: "out of office" }, two], [{ ...one, from: "boss@employer.com" }, two], [{ ...one, ts: one.ts - 1 }, two],
-      [one, { ...two, by: "employer.com" }], [one, { ...two, key: employer.keys.keyId }],
+      [one, { ...two, by: "employer.com" }],
     ]) await expectUnverified({ signer: "alpha.test", chain: altered });
     // The caller claims to be someone else than the chain says: verified only directly, which alpha.test cannot do.
     expect((await identify({ caller: "boss@employer.com", signer: "alpha.test", chain: [one, two] })).identity.verified).toBe(false);
@@ -188,13 +197,14 @@ describe("CallerCheck: a chain that does not hold proves nothing", () => {
 
   it("a dropped hop", async () => {
     const [, two] = good() as [Hop, Hop];
-    await expectUnverified({ signer: "alpha.test", chain: [two] });
+    expect((await identify({ signer: "alpha.test", chain: [two] })).identity.verified).toBe(false);
     // Three hops, the middle one dropped (the chain still connects: the signatures do not).
     const a = placed({ to: BOB });
     const b = extendChain(alpha.keys, a, { from: BOB, to: BOB, reason: "self", ts: clock.t });
     const c = extendChain(alpha.keys, b, { from: BOB, to: ALICE, reason: "again", ts: clock.t });
     expect((await identify({ signer: "alpha.test", chain: c })).identity.verified).toBe(true);
-    await expectUnverified({ signer: "alpha.test", chain: [c[0]!, c[2]!] });
+    // The placing hop dropped: the chain no longer starts at the caller.
+    expect((await identify({ signer: "alpha.test", chain: [c[1]!, c[2]!] })).identity.verified).toBe(false);
   });
 
   it("reordered hops", async () => {
@@ -251,7 +261,7 @@ describe("CallerCheck: a chain that does not hold proves nothing", () => {
   it("a broken chain overrides what the signature alone would prove", async () => {
     // employer.com signs alf's setup (verified directly without a chain), but sends a broken chain.
     const [one] = placed({ to: ALICE }) as [Hop];
-    await expectUnverified({ signer: "employer.com", chain: [{ ...one, reason: "changed" }] });
+    await expectUnverified({ signer: "employer.com", chain: [{ ...one, to: "eve@home.org" }] });
   });
 
   it("a hop by a node whose keys cannot be fetched", async () => {
