@@ -26,7 +26,8 @@ const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
  * a crash finds the call where it is.
  *
  * Neutral refusal: every could_not_attend is sent `calls.neutralAnswerMs`
- * after the request arrived (plus the time its signatures took to check), and a first-contact callee the homeserver has
+ * after the request arrived (plus the time its signatures took to check,
+ * the same whoever is called), and a first-contact callee the homeserver has
  * not confirmed by then is not rung, so refused, unknown and offline callees
  * look alike in body and in timing.
  */

@@ -33,7 +33,8 @@ export type KeyLookup = { key: KeyObject } | "unknown" | "unavailable";
  * a bounded LRU until valid_until, capped by signing.peerKeyCacheMs.
  * Concurrent lookups of one node share one fetch; a key id missing from a
  * cached answer (the node rotated) triggers a fresh fetch, at most one per
- * second per node (a lookup inside that second waits for it). This node's own keys are answered without a fetch.
+ * second per node (a lookup inside that second waits for it). This node's
+ * own keys are answered from NodeKeys, without a fetch.
  */
 export class KeyRing {
   private readonly cache: LruCache<string, Entry>;
@@ -51,7 +52,7 @@ export class KeyRing {
 
   /** The key `keyId` of `origin`, valid for a signature made at `ts`. */
   async keyFor(origin: string, keyId: string, ts: number): Promise<KeyLookup> {
-    if (origin === this.own.origin) return pick(keysOf(this.own.document()), keyId, ts);
+    if (origin === this.own.origin) return validAt(this.own.published(keyId), ts);
     let entry = this.cache.get(origin);
     const now = this.now();
     if (!entry || entry.expires <= now) entry = await this.fetch(origin, now);
@@ -117,7 +118,10 @@ function keysOf(doc: KeysDocument): Map<string, PeerKey> {
 }
 
 function pick(keys: Map<string, PeerKey>, keyId: string, ts: number): KeyLookup {
-  const found = keys.get(keyId);
+  return validAt(keys.get(keyId), ts);
+}
+
+function validAt(found: PeerKey | undefined, ts: number): KeyLookup {
   // A retired key only vouches for what it signed before it was retired.
   if (!found || (found.expiredTs !== null && ts > found.expiredTs)) return "unknown";
   return { key: found.key };

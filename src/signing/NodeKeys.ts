@@ -1,4 +1,4 @@
-import { KeyObject } from "node:crypto";
+import { createPublicKey, KeyObject } from "node:crypto";
 import { logger } from "../log";
 import { SigningKeyRecord, Store } from "../store/Store";
 import { fromBase64, newKeyId, newSeed, privateKeyFromSeed, publicKeyBase64, signText, toBase64 } from "./ed25519";
@@ -31,6 +31,8 @@ interface LoadedKey {
   keyId: string;
   privateKey: KeyObject;
   publicKey: string;
+  /** The same public key, ready to verify with. */
+  verifyKey: KeyObject;
   createdAt: number;
   expiredAt: number | null;
 }
@@ -82,9 +84,20 @@ export class NodeKeys {
     const old: KeysDocument["old_verify_keys"] = {};
     for (const k of this.keys) {
       if (k.expiredAt === null) verify[k.keyId] = { key: k.publicKey };
-      else if (k.expiredAt + this.options.oldKeyRetentionMs > now) old[k.keyId] = { key: k.publicKey, expired_ts: k.expiredAt };
+      else if (this.stillPublished(k, now)) old[k.keyId] = { key: k.publicKey, expired_ts: k.expiredAt };
     }
     return { node: this.origin, valid_until: now + this.options.publishForMs, verify_keys: verify, old_verify_keys: old };
+  }
+
+  /** One of this node's keys as `document()` publishes it, ready to verify
+   *  with (what a peer's KeyRing would fetch, without the fetch). */
+  published(keyId: string): { key: KeyObject; expiredTs: number | null } | undefined {
+    const k = this.keys.find((key) => key.keyId === keyId);
+    return k && this.stillPublished(k, this.now()) ? { key: k.verifyKey, expiredTs: k.expiredAt } : undefined;
+  }
+
+  private stillPublished(k: LoadedKey, now: number): boolean {
+    return k.expiredAt === null || k.expiredAt + this.options.oldKeyRetentionMs > now;
   }
 
   /** Retires the current key and signs with a new one from now on. */
@@ -126,7 +139,8 @@ export class NodeKeys {
       const seed = fromBase64(r.seed);
       if (!seed || seed.length !== 32) throw new Error(`signing key ${r.keyId} in the store is damaged`);
       const privateKey = privateKeyFromSeed(seed);
-      return { keyId: r.keyId, privateKey, publicKey: publicKeyBase64(privateKey), createdAt: r.createdAt, expiredAt: r.expiredAt };
+      const verifyKey = createPublicKey(privateKey);
+      return { keyId: r.keyId, privateKey, publicKey: publicKeyBase64(verifyKey), verifyKey, createdAt: r.createdAt, expiredAt: r.expiredAt };
     });
   }
 }

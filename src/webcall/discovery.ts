@@ -25,7 +25,7 @@ export class NodeDiscovery {
 
   /** The endpoint for `domain`, or null when it has none (or it could not be found). */
   async endpointFor(domain: string): Promise<string | null> {
-    const configured = Object.hasOwn(this.config.nodes, domain) ? this.config.nodes[domain] : undefined;
+    const configured = this.configured(domain);
     if (configured) return configured;
     const cached = this.cache.get(domain);
     if (cached && cached.expires > this.now()) return cached.endpoint;
@@ -39,10 +39,16 @@ export class NodeDiscovery {
 
   /** The endpoint if it is known without a request (configured, or cached and fresh). */
   known(domain: string): string | undefined {
-    const configured = Object.hasOwn(this.config.nodes, domain) ? this.config.nodes[domain] : undefined;
+    const configured = this.configured(domain);
     if (configured) return configured;
     const cached = this.cache.get(domain);
     return cached?.endpoint && cached.expires > this.now() ? cached.endpoint : undefined;
+  }
+
+  /** The endpoint the config names for `domain` (own keys only: a domain
+   *  spelt like "constructor" is not an Object property). */
+  private configured(domain: string): string | undefined {
+    return Object.hasOwn(this.config.nodes, domain) ? this.config.nodes[domain] : undefined;
   }
 
   /** Forgets a domain's answer (e.g. its endpoint stopped answering). */
