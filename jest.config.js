@@ -7,4 +7,6 @@ module.exports = {
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json", diagnostics: { warnOnly: false } }] },
   testTimeout: 30000,
   maxWorkers: 2,
+  // Real Synapse for the end-to-end suites: installed (once, cached under .cache/) before any test runs.
+  globalSetup: "<rootDir>/test/synapse/globalSetup.ts",
 };

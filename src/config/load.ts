@@ -87,8 +87,9 @@ function crossCheck(config: Config): string[] {
   for (const [path, value] of [
     ["homeserver.url", config.homeserver.url],
     ["webcall.publicUrl", config.webcall.publicUrl],
+    ["homeserver.openIdUrl", config.homeserver.openIdUrl],
   ] as const) {
-    if (!/^https?:\/\/[^/?#]/i.test(value)) {
+    if (value !== undefined && !/^https?:\/\/[^/?#]/i.test(value)) {
       problems.push(`${path} must be an http:// or https:// URL (got ${describeValue(value)})`);
     }
   }

@@ -20,6 +20,7 @@ export const configSchema = {
         url: { type: "string", format: "uri", description: "Client-server API base URL the bridge talks to.", examples: ["http://localhost:8008"] },
         domain: { type: "string", minLength: 1, description: "The homeserver's server name; its users are reachable as user@domain.", examples: ["example.org"] },
         requestTimeoutMs: { type: "integer", minimum: 100, maximum: 120000, default: 10000, description: "Total time allowed for one request to the homeserver." },
+        openIdUrl: { type: "string", format: "uri", description: "Where the provisioning API checks OpenID tokens (GET …/_matrix/federation/v1/openid/userinfo). Synapse serves that only on a listener with the `openid` or `federation` resource; when that is not the listener at `url`, name it here. Absent = `url`.", examples: ["http://localhost:8448"] },
       },
     },
     appservice: {

@@ -133,7 +133,9 @@ export async function startProvisioning(config: Config, rules: RulesService, sto
     apiPrefix: mount,
     // Our homeserver is reached at its configured URL, not through
     // .well-known: that URL may be private, which the library would refuse.
-    openIdOverride: { [domain]: new URL(config.homeserver.url) },
+    // Synapse answers userinfo only on an `openid`/`federation` listener,
+    // which need not be the client listener at homeserver.url.
+    openIdOverride: { [domain]: new URL(config.homeserver.openIdUrl ?? config.homeserver.url) },
     ratelimit: { windowMs: settings.rateLimit.windowMs, max: settings.rateLimit.max },
     widgetTokenLifetimeMs: settings.sessionLifetimeMs,
   });

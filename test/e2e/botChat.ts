@@ -16,18 +16,18 @@ export class BotChat {
     return chat;
   }
 
-  private botMessages(): any[] {
-    return this.user.hs.timelineOf(this.roomId).filter((e) => e.sender === this.botUserId && e.type === "m.room.message");
+  private async botMessages(): Promise<any[]> {
+    return (await this.user.hs.timeline(this.roomId)).filter((e) => e.sender === this.botUserId && e.type === "m.room.message");
   }
 
   private async nextReply(seen: number): Promise<BotReply> {
-    const reply = await waitFor(() => this.botMessages()[seen], 10_000, "a reply from the bot");
+    const reply = await waitFor(async () => (await this.botMessages())[seen], 10_000, "a reply from the bot");
     return { body: reply.content.body, html: reply.content.formatted_body };
   }
 
   /** Sends `text` and returns the bot's reply to it. */
   async command(text: string): Promise<BotReply> {
-    const seen = this.botMessages().length;
+    const seen = (await this.botMessages()).length;
     await this.user.send(this.roomId, "m.room.message", { msgtype: "m.text", body: text });
     return this.nextReply(seen);
   }

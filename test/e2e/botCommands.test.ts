@@ -21,8 +21,8 @@ describe("managing rules with the bridge bot", () => {
 
   it("joins a DM it is invited to and introduces itself with the commands", async () => {
     bot = await BotChat.open(alice, BOT);
-    expect(fx.hs.membership(bot.roomId, BOT)).toBe("join");
-    const welcome = fx.hs.timelineOf(bot.roomId).find((e) => e.sender === BOT && e.type === "m.room.message")!;
+    expect(await fx.hs.membership(bot.roomId, BOT)).toBe("join");
+    const welcome = (await fx.hs.timeline(bot.roomId)).find((e) => e.sender === BOT && e.type === "m.room.message")!;
     expect(welcome.content).toMatchObject({ msgtype: "m.notice", format: "org.matrix.custom.html" });
     for (const command of ["rules", "allow", "refuse", "forward", "remove", "move", "default", "test"]) {
       expect(welcome.content.body).toContain(command);
@@ -74,12 +74,12 @@ describe("managing rules with the bridge bot", () => {
   });
 
   it("keeps both of two edits sent back to back", async () => {
-    const seen = fx.hs.timelineOf(bot.roomId).filter((e) => e.sender === BOT).length;
+    const seen = (await fx.hs.timeline(bot.roomId)).filter((e) => e.sender === BOT).length;
     await Promise.all([
       alice.send(bot.roomId, "m.room.message", { msgtype: "m.text", body: "refuse *@spam.example" }),
       alice.send(bot.roomId, "m.room.message", { msgtype: "m.text", body: "refuse *@junk.example" }),
     ]);
-    await waitFor(() => fx.hs.timelineOf(bot.roomId).filter((e) => e.sender === BOT).length >= seen + 2, 10_000, "two replies");
+    await waitFor(async () => (await fx.hs.timeline(bot.roomId)).filter((e) => e.sender === BOT).length >= seen + 2, 10_000, "two replies");
     const list = (await bot.command("rules")).body;
     expect(list).toContain("*@spam.example");
     expect(list).toContain("*@junk.example");
@@ -88,15 +88,15 @@ describe("managing rules with the bridge bot", () => {
   it("only listens to the user who opened the DM, and leaves rooms that are not a DM", async () => {
     const mallory = new RawMatrixUser(fx.hs, await fx.hs.createUser("mallory"));
     const { room_id: group } = await mallory.request("POST", "/_matrix/client/v3/createRoom", { invite: [BOT, alice.userId] });
-    await waitFor(() => fx.hs.membership(group, BOT) === "leave" ? true : undefined, 10_000, "the bot leaving a group room");
+    await waitFor(async () => await fx.hs.membership(group, BOT) === "leave" ? true : undefined, 10_000, "the bot leaving a group room");
 
     const { room_id: own } = await mallory.request("POST", "/_matrix/client/v3/createRoom", { invite: [BOT], is_direct: true });
-    await waitFor(() => fx.hs.membership(own, BOT) === "join" ? true : undefined, 10_000, "the bot joining mallory's DM");
+    await waitFor(async () => await fx.hs.membership(own, BOT) === "join" ? true : undefined, 10_000, "the bot joining mallory's DM");
     // Mallory's commands change mallory's rules, never alice's.
-    const mallorysBot = await waitFor(() => fx.hs.timelineOf(own).find((e) => e.sender === BOT && e.type === "m.room.message"), 10_000, "welcome");
+    const mallorysBot = await waitFor(async () => (await fx.hs.timeline(own)).find((e) => e.sender === BOT && e.type === "m.room.message"), 10_000, "welcome");
     expect(mallorysBot).toBeDefined();
     await mallory.send(own, "m.room.message", { msgtype: "m.text", body: "refuse anyone" });
-    await waitFor(() => fx.hs.timelineOf(own).filter((e) => e.sender === BOT).length >= 3 ? true : undefined, 10_000, "a reply");
+    await waitFor(async () => (await fx.hs.timeline(own)).filter((e) => e.sender === BOT).length >= 3 ? true : undefined, 10_000, "a reply");
     expect((await bot.command("rules")).body).not.toMatch(/refuse anyone/);
   });
 });

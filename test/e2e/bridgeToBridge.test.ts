@@ -71,6 +71,6 @@ describe("bridge to bridge", () => {
     expect((await alice.waitForMediaFlowing(outgoing)).bytesReceived).toBeGreaterThan(0);
     await bob.hangup(incoming);
     await alice.waitForCallState(outgoing, "ended");
-    expect(beta.hs.timelineOf(bobRoom).filter((e) => e.type === "m.room.member" && e.content.membership === "invite")).toHaveLength(1);
+    expect((await beta.hs.timeline(bobRoom)).filter((e) => e.type === "m.room.member" && e.content.membership === "invite")).toHaveLength(1);
   });
 });

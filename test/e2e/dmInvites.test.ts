@@ -33,15 +33,15 @@ describe("DMs with virtual users", () => {
 
   it("joins a two-person room and makes it the DM", async () => {
     const room = await roomWith([ALF]);
-    await waitFor(() => fx.hs.membership(room, ALF) === "join" || undefined, 5000, "the virtual user to join");
+    await waitFor(async () => await fx.hs.membership(room, ALF) === "join" || undefined, 5000, "the virtual user to join");
     const dm = await waitFor(() => fx.bridge.store.getDmRoomById(room as never), 5000, "the DM to be stored");
     expect(dm).toMatchObject({ matrixUserId: bob.userId, virtualUserId: ALF, matrixUserJoined: true });
   });
 
   it("refuses an encrypted room with a notice saying why", async () => {
     const room = await roomWith([ALF], { initial_state: [{ type: "m.room.encryption", state_key: "", content: { algorithm: "m.megolm.v1.aes-sha2" } }] });
-    await waitFor(() => fx.hs.membership(room, ALF) === "leave" || undefined, 5000, "the virtual user to leave");
-    expect(fx.hs.timelineOf(room).some((e) => e.sender === ALF && e.content.body === ENCRYPTED_ROOM_NOTICE)).toBe(true);
+    await waitFor(async () => await fx.hs.membership(room, ALF) === "leave" || undefined, 5000, "the virtual user to leave");
+    expect((await fx.hs.timeline(room)).some((e) => e.sender === ALF && e.content.body === ENCRYPTED_ROOM_NOTICE)).toBe(true);
     expect(await fx.bridge.store.getDmRoomById(room as never)).toBeUndefined();
   });
 
@@ -49,8 +49,8 @@ describe("DMs with virtual users", () => {
     const room = await roomWith([carol.userId]);
     await carol.join(room);
     await bob.request("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/invite`, { user_id: ALF });
-    await waitFor(() => fx.hs.membership(room, ALF) === "leave" || undefined, 5000, "the virtual user to leave");
-    const leave = fx.hs.timelineOf(room).find((e) => e.type === "m.room.member" && e.state_key === ALF && e.content.membership === "leave")!;
+    await waitFor(async () => await fx.hs.membership(room, ALF) === "leave" || undefined, 5000, "the virtual user to leave");
+    const leave = (await fx.hs.timeline(room)).find((e) => e.type === "m.room.member" && e.state_key === ALF && e.content.membership === "leave")!;
     expect(String(leave.content.reason)).toContain("direct chats with one person");
   });
 
@@ -58,6 +58,6 @@ describe("DMs with virtual users", () => {
     const bogus = "@webcall_not-an-address:example.org";
     const room = await roomWith([bogus]);
     await new Promise((r) => setTimeout(r, 300));
-    expect(fx.hs.membership(room, bogus)).not.toBe("join");
+    expect(await fx.hs.membership(room, bogus)).not.toBe("join");
   });
 });

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
@@ -8,14 +7,22 @@ import { Client } from "pg";
 import { runBridge, RunningBridge, BridgeRegistration } from "../../src/bridge";
 import { parseConfig } from "../../src/config/load";
 import { Config } from "../../src/config/schema";
-import { TestHomeserver, RoomEvent } from "../homeserver";
+import type { RoomEvent } from "../homeserver";
 import { callEventProblems } from "../schemas/matrixCallEvents";
+import { freePort } from "../support/ports";
+import { defaultKind, E2EHomeserver, HomeserverKind, startHomeserver } from "./homeserver";
 import { TestWebCallNode } from "./webcallNode";
+
+export { freePort };
 
 export const SERVER_NAME = "example.org";
 const PG_URL = process.env.WEBCALL_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 
 export interface FixtureOptions {
+  /** Real Synapse unless the test needs the in-process homeserver's faults (default: WEBCALL_TEST_HOMESERVER, else synapse). */
+  homeserver?: HomeserverKind;
+  /** Synapse only: homeserver.yaml keys replacing the test defaults. */
+  synapseConfig?: Record<string, unknown>;
   store?: "pglite" | "postgres";
   /** The homeserver's name (default example.org). */
   serverName?: string;
@@ -32,8 +39,8 @@ export interface FixtureOptions {
 }
 
 /**
- * A running test homeserver with the bridge registered on it, started in this
- * process. Every event a virtual user sends is checked against the project's
+ * A running homeserver (real Synapse by default) with the bridge registered
+ * on it, the bridge started in this process. Every event a virtual user sends is checked against the project's
  * m.call.* schemas; `problems` collects any violation.
  */
 export class BridgeFixture {
@@ -43,11 +50,22 @@ export class BridgeFixture {
   private pgSchema?: string;
   node!: TestWebCallNode;
 
-  private constructor(readonly hs: TestHomeserver, readonly config: Config, readonly registration: BridgeRegistration, private readonly dataDir: string) {}
+  private constructor(readonly hs: E2EHomeserver, readonly config: Config, readonly registration: BridgeRegistration,
+    private readonly dataDir: string, private readonly appservicePort: number) {}
 
   static async start(options: FixtureOptions = {}): Promise<BridgeFixture> {
     const serverName = options.serverName ?? SERVER_NAME;
-    const hs = await TestHomeserver.start({ serverName, legacyAccessTokenPush: options.legacyAccessTokenPush });
+    const appservicePort = await freePort();
+    const registration: BridgeRegistration = {
+      id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall",
+    };
+    const hs = await startHomeserver({
+      kind: options.homeserver ?? defaultKind(), serverName, synapseConfig: options.synapseConfig, legacyAccessTokenPush: options.legacyAccessTokenPush,
+      appservices: [{
+        ...registration, url: `http://127.0.0.1:${appservicePort}`, rate_limited: false,
+        namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${serverName.replace(/\./g, "\\.")}` }] },
+      }],
+    });
     const dataDir = mkdtempSync(path.join(tmpdir(), "webcall-e2e-"));
     let databaseUrl: string | undefined;
     let pgSchema: string | undefined;
@@ -62,7 +80,7 @@ export class BridgeFixture {
     const node = await TestWebCallNode.start();
     const webcallPort = options.webcallPort ?? await freePort();
     const config = parseConfig(yaml.dump({
-      homeserver: { url: hs.url, domain: serverName },
+      homeserver: { url: hs.url, domain: serverName, openIdUrl: hs.openIdUrl },
       appservice: { bind: "127.0.0.1" },
       webcall: { bind: "127.0.0.1", port: webcallPort, publicUrl: `http://127.0.0.1:${webcallPort}/webcall`, rateLimit: { max: 10000 } },
       calls: { candidateBatchMs: 20, neutralAnswerMs: 250, ...options.calls },
@@ -72,13 +90,10 @@ export class BridgeFixture {
       database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
       logging: { level: process.env.WEBCALL_TEST_LOG ?? "error" },
     }), "e2e");
-    const registration: BridgeRegistration = {
-      id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall",
-    };
-    const fixture = new BridgeFixture(hs, config, registration, dataDir);
+    const fixture = new BridgeFixture(hs, config, registration, dataDir, appservicePort);
     fixture.node = node;
     fixture.pgSchema = pgSchema;
-    hs.on("event", (ev) => fixture.check(ev));
+    hs.onEvent((ev) => fixture.check(ev));
     await fixture.startBridge();
     return fixture;
   }
@@ -97,14 +112,7 @@ export class BridgeFixture {
 
   /** Starts (or restarts) the bridge on the same store and appservice port. */
   async startBridge(): Promise<void> {
-    const port = this.bridge?.appservicePort ?? 0;
-    this.bridge = await runBridge(this.config, this.registration, port, { now: () => Date.now() + this.clockOffsetMs });
-    this.hs.registerAppservice({
-      id: this.registration.id, url: `http://127.0.0.1:${this.bridge.appservicePort}`,
-      as_token: this.registration.as_token, hs_token: this.registration.hs_token,
-      sender_localpart: this.registration.sender_localpart, rate_limited: false,
-      namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${this.config.homeserver.domain.replace(/\./g, "\\.")}` }] },
-    });
+    this.bridge = await runBridge(this.config, this.registration, this.appservicePort, { now: () => Date.now() + this.clockOffsetMs });
   }
 
   async restartBridge(): Promise<void> {
@@ -139,15 +147,6 @@ export class BridgeFixture {
     this.sent.push(ev);
     this.problems.push(...callEventProblems(ev.type, ev.content));
   }
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function waitFor<T>(probe: () => T | undefined | Promise<T | undefined>, timeoutMs: number, what: string): Promise<T> {

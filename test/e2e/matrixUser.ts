@@ -1,11 +1,12 @@
-import { CreatedUser, TestHomeserver } from "../homeserver";
+import type { CreatedUser } from "../homeserver";
+import type { E2EHomeserver } from "./homeserver";
 import { waitFor } from "./fixture";
 
 /** A Matrix user driven over plain client-server HTTP, for signalling-level
  *  tests that need exact control of the events (versions, party ids, timing). */
 export class RawMatrixUser {
   private txn = 0;
-  constructor(readonly hs: TestHomeserver, readonly user: CreatedUser) {}
+  constructor(readonly hs: E2EHomeserver, readonly user: CreatedUser) {}
 
   get userId(): string {
     return this.user.userId;
@@ -46,6 +47,6 @@ export class RawMatrixUser {
 
   /** The first event in the room matching the predicate. */
   waitForEvent(roomId: string, predicate: (e: any) => boolean, timeoutMs = 10_000): Promise<any> {
-    return waitFor(() => this.hs.timelineOf(roomId).find(predicate), timeoutMs, "a room event");
+    return waitFor(async () => (await this.hs.timeline(roomId)).find(predicate), timeoutMs, "a room event");
   }
 }

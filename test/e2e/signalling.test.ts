@@ -75,7 +75,7 @@ describe.each(["pglite", "postgres"] as const)("inbound call signalling (%s stor
     await waitFor(() => fx.sentIn(dmRoom, "m.call.select_answer").find((e) => e.content.call_id === session.sessionId), 5000, "select_answer");
     const selects = fx.sentIn(dmRoom, "m.call.select_answer").filter((e) => e.content.call_id === session.sessionId);
     expect(selects).toHaveLength(1);
-    const first = fx.hs.timelineOf(dmRoom).find((e) => e.type === "m.call.answer" && e.content.call_id === session.sessionId)!;
+    const first = (await fx.hs.timeline(dmRoom)).find((e) => e.type === "m.call.answer" && e.content.call_id === session.sessionId)!;
     expect(selects[0]!.content.selected_party_id).toBe(first.content.party_id);
     expect(answer.answer.sdp).toBe((first.content.answer as any).sdp);
     await session.hangup();

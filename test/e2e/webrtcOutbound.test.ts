@@ -76,7 +76,7 @@ describe("real WebRTC calls out of Matrix", () => {
     try {
       const call = await bob!.placeCall(room, { invitee: ALF });
       await bob!.waitForCallState(call, "ended");
-      await waitFor(() => fx.hs.timelineOf(room).find((e) => /could not be put through/.test(String(e.content.body))), 10_000, "the notice");
+      await waitFor(async () => (await fx.hs.timeline(room)).find((e) => /could not be put through/.test(String(e.content.body))), 10_000, "the notice");
     } finally {
       fx.node.script = (body) => ({ status: 200, body: { status: "success", sessionId: body.sessionId, token: body.token } });
     }
