@@ -25,6 +25,7 @@ import { CallerCheck } from "./signing/CallerCheck";
 import { KeyRing } from "./signing/KeyRing";
 import { NodeKeys } from "./signing/NodeKeys";
 import { RequestVerifier } from "./signing/RequestVerifier";
+import { systemClock } from "./util/monotonicClock";
 
 const log = logger("bridge");
 const DAY_MS = 86_400_000;
@@ -59,6 +60,9 @@ export interface BridgeOptions {
 export async function runBridge(config: Config, registration: BridgeRegistration, appservicePort: number,
   options: BridgeOptions = {}): Promise<RunningBridge> {
   const now = options.now ?? Date.now;
+  // One monotonic clock for the listener's arrival times and the call core's
+  // neutral answers, which are measured from them.
+  const clock = systemClock;
   setLogLevel(config.logging.level);
   const store = await openStore({ url: config.database.url, dataDir: config.database.dataDir, maxConnections: config.database.maxConnections });
   const homeserver = new HomeserverClient({ baseUrl: config.homeserver.url, asToken: registration.as_token, timeoutMs: config.homeserver.requestTimeoutMs });
@@ -100,6 +104,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     callers: new CallerCheck(keyring, new Authority(discovery)),
     self: { publicUrl: config.webcall.publicUrl, domain },
     now,
+    clock,
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
@@ -118,7 +123,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   }, store);
   const webcall = createWebCallServer(core, config.webcall, {
     keys, verifier: new RequestVerifier(keyring, domain, config.signing.replayCacheSize),
-  });
+  }, { clock });
   const rotation = setInterval(() => {
     keys.rotateIfDue().catch((err: Error) => log.error("could not rotate the signing key", { error: err.message }));
   }, ROTATION_CHECK_MS);

@@ -13,6 +13,7 @@ import { NodeDiscovery } from "../webcall/discovery";
 import { OutboundHttp } from "../webcall/outboundHttp";
 import { CallerCheck } from "../signing/CallerCheck";
 import { NodeKeys } from "../signing/NodeKeys";
+import { MonotonicClock } from "../util/monotonicClock";
 import { PartyChannel } from "./PartyChannel";
 
 export interface NodeIdentity {
@@ -47,7 +48,11 @@ export interface CallDeps {
   /** Decides what signatures prove about a caller. */
   callers: CallerCheck;
   self: NodeIdentity;
+  /** Wall-clock time (ms since the epoch): what rules and records are read against. */
   now: () => number;
+  /** The clock neutral answers are timed on: the WebCall listener's
+   *  `receivedAt` comes from the same one. */
+  clock: MonotonicClock;
 }
 
 /** Calls between one Matrix user and one WebCall party share a DM, so they

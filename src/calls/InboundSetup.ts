@@ -11,6 +11,7 @@ import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { CallActions, displayNameFor, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
 import { lesserWins } from "./glare";
+import { answerNeutrally } from "./neutralAnswer";
 import * as notices from "./notices";
 import { Relay } from "./Relay";
 
@@ -27,32 +28,34 @@ const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
  *
  * Neutral refusal: every could_not_attend is sent `calls.neutralAnswerMs`
  * after the request arrived (plus the time its signatures took to check,
- * the same whoever is called), and a first-contact callee the homeserver has
- * not confirmed by then is not rung, so refused, unknown and offline callees
- * look alike in body and in timing.
+ * the same whoever is called), whichever path routing took to it, because
+ * the whole routing runs inside answerNeutrally; and a first-contact callee
+ * the homeserver has not confirmed by then is not rung, so refused, unknown
+ * and offline callees look alike in body and in timing. Both the deadline
+ * and the waits are on `deps.clock`.
  */
 export class InboundSetup {
   constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly relay: Relay) {}
 
-  /** `ctx.receivedAt`: performance.now() when the request arrived; `ctx.signer`:
+  /** `ctx.receivedAt`: `deps.clock.now()` when the request arrived; `ctx.signer`:
    *  the node whose signature on the request checked out, if any. */
   async setup(request: SetupRequest, ctx: RequestContext): Promise<SetupResponse> {
+    const { clock } = this.deps;
     const started = this.deps.now();
     const callee = parseAddress(request.calleeId, "calleeId");
     const caller = request.callerId === undefined ? null : parseAddress(request.callerId, "callerId");
     if (!request.offer) {
       throw new BridgeError(422, "WEBCALL_NEED_SESSION", "I can't find a room: bring an offer and try again");
     }
-    const checkStarted = performance.now();
+    const checkStarted = clock.now();
     const checked = await this.deps.callers.identify({ caller, callee, signer: ctx.signer, chain: request.chain });
     // The floor starts once the caller's proofs are checked: fetching a node's
     // keys takes however long it takes, the same whoever is called, and must
     // not eat into the time the homeserver has to confirm the callee.
-    const proofMs = (ctx.signatureCheckMs ?? 0) + performance.now() - checkStarted;
+    const proofMs = (ctx.signatureCheckMs ?? 0) + clock.now() - checkStarted;
     const neutralAt = ctx.receivedAt + proofMs + this.deps.calls.neutralAnswerMs;
-    const response = await this.route({ request, offer: request.offer, caller, callee, signer: ctx.signer, checked, started, neutralAt });
-    if (response.status === "could_not_attend") await sleepUntil(neutralAt);
-    return response;
+    const arrival: Arrival = { request, offer: request.offer, caller, callee, signer: ctx.signer, checked, started, neutralAt };
+    return answerNeutrally(clock, neutralAt, () => this.route(arrival));
   }
 
   /** Follows the callee's rules, and local forwards, to a ring, a refusal or a relay. */
@@ -130,16 +133,16 @@ export class InboundSetup {
    * callee is offline) is no different to the caller from an unknown callee.
    */
   private async confirmInTime(matrixUserId: MatrixUserId, neutralAt: number): Promise<boolean> {
-    const { users, calls } = this.deps;
+    const { users, calls, clock } = this.deps;
     if (users.knownAbsent(matrixUserId)) return false;
     const lookup = users.exists(matrixUserId).catch((err: Error) => {
       log.warn("could not confirm the callee", { matrixUserId, error: err.message });
       return false;
     });
     if (calls.neutralAnswerMs <= 0) return lookup;
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), Math.max(0, neutralAt - performance.now())); });
-    return Promise.race([lookup, late]).finally(() => clearTimeout(timer));
+    const decided = new AbortController();
+    const late = clock.sleepUntil(neutralAt, decided.signal).then(() => false);
+    return Promise.race([lookup, late]).finally(() => decided.abort());
   }
 
   private async decide(request: SetupRequest, offer: SessionDescription, caller: Address | null, callee: Address,
@@ -245,12 +248,6 @@ interface Proof {
 function hopReason(rule: number | null, label: string | undefined): string {
   if (label) return `${label} rule`;
   return rule === null ? "default" : `rule ${rule}`;
-}
-
-/** Waits until performance.now() reaches `at`. */
-function sleepUntil(at: number): Promise<void> {
-  const wait = at - performance.now();
-  return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : Promise.resolve();
 }
 
 /** Identifies a setup's parties, so a retry with the same session id and token is recognised. */

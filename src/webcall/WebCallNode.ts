@@ -2,8 +2,8 @@ import { SessionEvent, SetupRequest, SetupResponse } from "./protocol";
 
 export interface RequestContext {
   requestId: string;
-  /** performance.now() when the request arrived, before its body was read:
-   *  what a neutral answer's timing is measured from. */
+  /** The listener's monotonic clock when the request arrived, before its body
+   *  was read: what a neutral answer's timing is measured from. */
   receivedAt: number;
   /** The node whose WebCall-Signature on the request checked out, if any. */
   signer?: string;

@@ -6,6 +6,7 @@ import rateLimit from "express-rate-limit";
 import { Config } from "../config/schema";
 import { BridgeError } from "../errors";
 import { bodyProblemOf } from "../util/bodyProblems";
+import { MonotonicClock, systemClock } from "../util/monotonicClock";
 import { tryParseSessionId } from "../ids/session";
 import { logger } from "../log";
 import { NodeKeys } from "../signing/NodeKeys";
@@ -47,6 +48,9 @@ export interface WebCallSigning {
 export interface WebCallServerOptions {
   /** Interval of SSE comment heartbeats (default 15 s). */
   heartbeatMs?: number;
+  /** What `receivedAt` and `signatureCheckMs` are read from: the node times
+   *  its neutral answers on the same clock (default: performance.now()). */
+  clock?: MonotonicClock;
 }
 
 type WebCallConfig = Config["webcall"];
@@ -69,10 +73,6 @@ function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHand
   return (req, res, next) => { fn(req, res).catch(next); };
 }
 
-function ctxOf(req: Request): RequestContext {
-  return req.ctx ?? { requestId: "-", receivedAt: performance.now() };
-}
-
 /** Rate-limit key: the client address, IPv6 clients by /64 (one host's share). */
 function clientKey(req: Request): string {
   const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
@@ -88,11 +88,16 @@ function clientKey(req: Request): string {
 export function createWebCallServer(node: WebCallNode, config: WebCallConfig, signing: WebCallSigning,
   options: WebCallServerOptions = {}): WebCallServer {
   const heartbeatMs = options.heartbeatMs ?? 15_000;
+  const clock = options.clock ?? systemClock;
   const base = new URL(config.publicUrl).pathname.replace(/\/+$/, ""); // "" or "/x/y"
   const root = base || "/";
 
   /** Open SSE streams and long polls, ended on close(). */
   const live = new Set<() => void>();
+
+  function ctxOf(req: Request): RequestContext {
+    return req.ctx ?? { requestId: "-", receivedAt: clock.now() };
+  }
 
   const app = express();
   app.disable("x-powered-by");
@@ -102,7 +107,7 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
   app.set("trust proxy", config.trustProxy ? 1 : false);
 
   app.use((req, res, next) => {
-    const receivedAt = performance.now();
+    const receivedAt = clock.now();
     const given = req.get("x-request-id");
     const requestId = given && REQUEST_ID.test(given) ? given : randomUUID();
     req.ctx = { requestId, receivedAt };
@@ -143,10 +148,10 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
 
   /** Checks a WebCall-Signature, if the request has one, and notes its origin. */
   const signed: RequestHandler = (req, _res, next) => {
-    const started = performance.now();
+    const started = clock.now();
     signing.verifier.verify({ method: req.method, uri: req.originalUrl, header: req.get(SIGNATURE_HEADER), content: req.body })
       .then((signer) => {
-        if (req.ctx) req.ctx = { ...req.ctx, signer, signatureCheckMs: performance.now() - started };
+        if (req.ctx) req.ctx = { ...req.ctx, signer, signatureCheckMs: clock.now() - started };
         next();
       }, next);
   };
