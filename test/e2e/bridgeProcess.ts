@@ -5,41 +5,45 @@ import { join } from "node:path";
 import yaml from "js-yaml";
 import { parseConfig } from "../../src/config/load";
 import { writeRegistration } from "../../src/config/registration";
-import { TestHomeserver } from "../homeserver";
 import { freePort, waitFor } from "./fixture";
+import { defaultKind, E2EHomeserver, HomeserverKind, startHomeserver } from "./homeserver";
 
 const root = join(__dirname, "..", "..");
 
 /**
- * The bridge run through its real CLI as a process of its own, registered
- * with a test homeserver in this process: for tests that kill it, or whose
- * timings must not share an event loop with the homeserver and the callers.
+ * The bridge run through its real CLI as a process of its own, with the
+ * registration file its CLI writes, installed on a homeserver (real Synapse
+ * by default): for tests that kill it, or whose timings must not share an
+ * event loop with the homeserver and the callers.
  */
 export class BridgeProcess {
   child: ChildProcess | undefined;
 
   private constructor(readonly dir: string, readonly webcallUrl: string, readonly asPort: number, readonly hsToken: string) {}
 
-  /** Writes config.yaml (given sections over test defaults) and the registration, and starts the bridge. */
-  static async start(hs: TestHomeserver, serverName: string, sections: Record<string, object> = {}): Promise<BridgeProcess> {
+  /**
+   * Writes the registration, starts a homeserver with it installed, then
+   * writes config.yaml (given sections over test defaults) and starts the bridge.
+   */
+  static async start(serverName: string, sections: Record<string, object> = {}, kind: HomeserverKind = defaultKind()): Promise<{ bridge: BridgeProcess; hs: E2EHomeserver }> {
     const dir = mkdtempSync(join(tmpdir(), "webcall-process-"));
     const asPort = await freePort();
     const wcPort = await freePort();
-    const raw = {
-      homeserver: { url: hs.url, domain: serverName },
+    const raw = (hsUrl: string) => ({
+      homeserver: { url: hsUrl, domain: serverName },
       database: { dataDir: join(dir, "data") },
       logging: { level: "warn" },
       ...sections,
       // Test callers are unsigned (never verified): ring them unless a test says otherwise.
       rules: { defaultAction: "ring", ...sections.rules },
       webcall: { bind: "127.0.0.1", port: wcPort, publicUrl: "http://127.0.0.1/webcall", ...sections.webcall },
-    };
-    writeFileSync(join(dir, "config.yaml"), yaml.dump(raw));
-    const reg = writeRegistration(parseConfig(yaml.dump(raw)), `http://127.0.0.1:${asPort}`, join(dir, "registration.yaml"));
-    hs.registerAppservice(reg as never);
+    });
+    const reg = writeRegistration(parseConfig(yaml.dump(raw("http://127.0.0.1:1"))), `http://127.0.0.1:${asPort}`, join(dir, "registration.yaml"));
+    const hs = await startHomeserver({ kind, serverName, appservices: [reg as never] });
+    writeFileSync(join(dir, "config.yaml"), yaml.dump(raw(hs.url)));
     const bridge = new BridgeProcess(dir, `http://127.0.0.1:${wcPort}/webcall`, asPort, reg.hs_token);
     await bridge.spawn();
-    return bridge;
+    return { bridge, hs };
   }
 
   /** Starts (or restarts) the process and waits until it listens. */

@@ -3,8 +3,9 @@
  * is killed with SIGKILL mid-call. Nothing stored may be lost, ringing calls
  * must still end, and retried requests must not ring twice.
  */
-import { TestHomeserver, RoomEvent } from "../homeserver";
+import type { RoomEvent } from "../homeserver";
 import { BridgeProcess } from "./bridgeProcess";
+import type { E2EHomeserver } from "./homeserver";
 import { waitFor, SERVER_NAME } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson, WebCallSession } from "./webcallClient";
@@ -14,7 +15,7 @@ jest.setTimeout(90_000);
 const VIRTUAL = "@webcall_alf=40employer.com:example.org";
 
 describe("a bridge killed mid-call", () => {
-  let hs: TestHomeserver;
+  let hs: E2EHomeserver;
   let bridge: BridgeProcess;
   let webcallUrl: string;
   let asPort: number;
@@ -31,9 +32,8 @@ describe("a bridge killed mid-call", () => {
   }
 
   beforeAll(async () => {
-    hs = await TestHomeserver.start({ serverName: SERVER_NAME });
-    hs.on("event", (e) => { if (e.sender.startsWith("@webcall_")) sent.push(e); });
-    bridge = await BridgeProcess.start(hs, SERVER_NAME);
+    ({ bridge, hs } = await BridgeProcess.start(SERVER_NAME));
+    hs.onEvent((e) => { if (e.sender.startsWith("@webcall_")) sent.push(e); });
     ({ webcallUrl, asPort, hsToken } = bridge);
     alice = new RawMatrixUser(hs, await hs.createUser("alice"));
   });

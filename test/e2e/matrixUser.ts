@@ -34,12 +34,29 @@ export class RawMatrixUser {
     return this.request("POST", `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/leave`, {});
   }
 
-  /** The room this user was invited to by `inviter`. */
+  private since?: string;
+  /** Invites seen so far: room id → who sent the invite. */
+  private readonly invites = new Map<string, string>();
+
+  /**
+   * The room this user was invited to by `inviter`. Syncs incrementally, as a
+   * client does: Synapse caches a /sync response for two minutes
+   * (`caches.sync_response_cache_duration`), so repeating an initial sync
+   * would keep answering what it said the first time.
+   */
   async waitForInviteFrom(inviter: string, timeoutMs = 10_000): Promise<string> {
     return waitFor(async () => {
-      const sync = await this.request("GET", "/_matrix/client/v3/sync?timeout=0");
+      const found = [...this.invites].find(([, by]) => by === inviter);
+      if (found) {
+        this.invites.delete(found[0]);
+        return found[0];
+      }
+      const query = this.since ? `?timeout=500&since=${encodeURIComponent(this.since)}` : "?timeout=0";
+      const sync = await this.request("GET", `/_matrix/client/v3/sync${query}`);
+      this.since = sync.next_batch;
       for (const [roomId, room] of Object.entries<any>(sync.rooms?.invite ?? {})) {
-        if (room.invite_state.events.some((e: any) => e.type === "m.room.member" && e.sender === inviter)) return roomId;
+        const invite = room.invite_state.events.find((e: any) => e.type === "m.room.member" && e.state_key === this.userId);
+        if (invite) this.invites.set(roomId, invite.sender);
       }
       return undefined;
     }, timeoutMs, `an invite from ${inviter}`);
