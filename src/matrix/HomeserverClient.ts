@@ -2,6 +2,7 @@ import http from "node:http";
 import https from "node:https";
 import { randomBytes } from "node:crypto";
 import { MatrixUserId, RoomId, EventId } from "../ids/matrix";
+import { IDLE_SOCKET_MS, lostToIdleClose } from "../util/keepAlive";
 
 /** A failed client-server request, with the homeserver's errcode. */
 export class MatrixRequestError extends Error {
@@ -23,7 +24,9 @@ const MAX_RESPONSE_BYTES = 1024 * 1024;
  * The client-server calls the bridge makes, as the appservice, masquerading
  * as its virtual users with `user_id`. Deliberately thin: one keep-alive
  * connection pool and one request per call, because the warm call path has
- * a 2 ms budget over a bare homeserver send.
+ * a 2 ms budget over a bare homeserver send. A request the homeserver's (or
+ * its proxy's) idle close lost on a pooled connection is sent again on a
+ * fresh one (src/util/keepAlive.ts).
  */
 export class HomeserverClient {
   private readonly base: URL;
@@ -35,7 +38,7 @@ export class HomeserverClient {
   constructor(private readonly options: HomeserverClientOptions) {
     this.base = new URL(options.baseUrl);
     this.transport = this.base.protocol === "https:" ? https : http;
-    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 64 });
+    this.agent = new this.transport.Agent({ keepAlive: true, maxSockets: 64, timeout: IDLE_SOCKET_MS });
   }
 
   close(): void {
@@ -115,16 +118,23 @@ export class HomeserverClient {
     const url = new URL(path, this.base);
     if (as) url.searchParams.set("user_id", as);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+    return this.send(method, path, url, payload);
+  }
+
+  /** `fresh`: on a new connection outside the pool, for the one resend of a request an idle close lost. */
+  private send(method: string, path: string, url: URL, payload: Buffer | undefined, fresh = false): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
+      let answered = false;
       const req = this.transport.request(url, {
         method,
-        agent: this.agent,
+        agent: fresh ? false : this.agent,
         timeout: this.options.timeoutMs,
         headers: {
           authorization: `Bearer ${this.options.asToken}`,
           ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}),
         },
       }, (res) => {
+        answered = true;
         const chunks: Buffer[] = [];
         let size = 0;
         res.on("data", (chunk: Buffer) => {
@@ -149,7 +159,10 @@ export class HomeserverClient {
       const deadline = setTimeout(() => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)), this.options.timeoutMs);
       req.on("close", () => clearTimeout(deadline));
       req.on("timeout", () => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)));
-      req.on("error", reject);
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (!fresh && lostToIdleClose(req, error, answered)) resolve(this.send(method, path, url, payload, true));
+        else reject(error);
+      });
       req.end(payload);
     });
   }

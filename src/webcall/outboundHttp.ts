@@ -3,6 +3,7 @@ import http, { IncomingHttpHeaders } from "node:http";
 import https from "node:https";
 import { BlockList, isIP, LookupFunction } from "node:net";
 import { Config } from "../config/schema";
+import { IDLE_SOCKET_MS, lostToIdleClose } from "../util/keepAlive";
 
 /**
  * Guarded outbound HTTP for requests whose URL a remote party chose (notify
@@ -10,6 +11,8 @@ import { Config } from "../config/schema";
  * destinations (unless allowPrivateNetworks), the checked IP is the one we
  * connect to (so DNS rebinding cannot swap it), no redirects followed, one
  * deadline for DNS + connect + response, and a cap on the response body.
+ * A request a peer's idle close lost on a pooled connection is sent again
+ * on a fresh one (src/util/keepAlive.ts).
  */
 
 export type OutboundErrorCode =
@@ -119,7 +122,7 @@ export class OutboundHttp {
 
   constructor(private readonly config: OutboundConfig, options: { resolve?: ResolveFn } = {}) {
     this.resolve = options.resolve ?? defaultResolve;
-    const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: 60_000 };
+    const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 16, timeout: IDLE_SOCKET_MS };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
   }
@@ -206,7 +209,8 @@ export class OutboundHttp {
     ]).finally(() => clearTimeout(timer));
   }
 
-  private send(url: URL, init: OutboundRequest, target: { address: string; family: 4 | 6 }, deadline: number): Promise<OutboundResponse> {
+  /** `fresh`: on a new connection outside the pool, for the one resend of a request an idle close lost. */
+  private send(url: URL, init: OutboundRequest, target: { address: string; family: 4 | 6 }, deadline: number, fresh = false): Promise<OutboundResponse> {
     const max = this.config.maxResponseBytes;
     const body = init.body === undefined ? undefined : Buffer.from(init.body);
     const isHttps = url.protocol === "https:";
@@ -221,13 +225,13 @@ export class OutboundHttp {
         ...init.headers,
         ...(body ? { "Content-Length": String(body.length) } : {}),
       },
-      agent: isHttps ? this.httpsAgent : this.httpAgent,
+      agent: fresh ? false : isHttps ? this.httpsAgent : this.httpAgent,
       lookup: pinned(target.address, target.family),
       ...(isHttps && !isIP(url.hostname) ? { servername: url.hostname } : {}),
     };
 
     return new Promise<OutboundResponse>((resolve, reject) => {
-      let settled = false;
+      let settled = false, answered = false;
       const fail = (error: OutboundError): void => {
         if (settled) return;
         settled = true;
@@ -239,6 +243,7 @@ export class OutboundHttp {
         Math.max(0, deadline - Date.now()));
 
       const req = (isHttps ? https : http).request(options, (res) => {
+        answered = true;
         const status = res.statusCode ?? 0;
         const declared = Number(res.headers["content-length"]);
         if (Number.isFinite(declared) && declared > max) {
@@ -272,8 +277,15 @@ export class OutboundHttp {
             status, Number.isFinite(retryAfter) && retryAfter >= 0 ? retryAfter * 1000 : undefined));
         });
       });
-      req.on("error", (error: NodeJS.ErrnoException) =>
-        fail(new OutboundError("network", `${error.code ?? "error"}: ${error.message}`)));
+      req.on("error", (error: NodeJS.ErrnoException) => {
+        if (!settled && !fresh && lostToIdleClose(req, error, answered)) {
+          settled = true;
+          clearTimeout(timer);
+          resolve(this.send(url, init, target, deadline, true));
+          return;
+        }
+        fail(new OutboundError("network", `${error.code ?? "error"}: ${error.message}`));
+      });
       req.end(body);
     });
   }
