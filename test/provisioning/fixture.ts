@@ -2,7 +2,8 @@ import { parseConfig } from "../../src/config/load";
 import { startProvisioning, ProvisioningServer } from "../../src/provisioning";
 import { RulesService } from "../../src/rules/RulesService";
 import { openStore, Store } from "../../src/store";
-import { TestHomeserver, type CreatedUser } from "../homeserver";
+import type { CreatedUser } from "../homeserver";
+import { defaultKind, E2EHomeserver, startHomeserver } from "../e2e/homeserver";
 import { pgliteEngine, TestEngine } from "../store/engines";
 
 export const PREFIX = "/_matrix/provision";
@@ -13,12 +14,12 @@ export interface Reply {
   body: any;
 }
 
-/** A test homeserver, a store, the rules service and a provisioning listener. */
+/** A homeserver (real Synapse by default), a store, the rules service and a provisioning listener. */
 export class ProvisioningFixture {
   private readonly servers: ProvisioningServer[] = [];
 
   private constructor(
-    readonly hs: TestHomeserver,
+    readonly hs: E2EHomeserver,
     readonly store: Store,
     readonly rules: RulesService,
     private readonly engine: TestEngine,
@@ -26,7 +27,7 @@ export class ProvisioningFixture {
   ) {}
 
   static async start(): Promise<ProvisioningFixture> {
-    const hs = await TestHomeserver.start({ serverName: "example.org" });
+    const hs = await startHomeserver({ kind: defaultKind(), serverName: "example.org", appservices: [] });
     const engine = pgliteEngine();
     const db = await engine.create();
     const store = await openStore(db.options);
@@ -36,10 +37,10 @@ export class ProvisioningFixture {
     return fixture;
   }
 
-  /** Starts another listener on the same store and homeserver; its base URL. */
-  async listen(provisioning: Record<string, unknown> = {}, rules = this.rules): Promise<string> {
+  /** Starts another listener on the same store and homeserver; its base URL. `homeserver` replaces the openIdUrl setting. */
+  async listen(provisioning: Record<string, unknown> = {}, rules = this.rules, homeserver: { openIdUrl?: string } = { openIdUrl: this.hs.openIdUrl }): Promise<string> {
     const config = parseConfig(JSON.stringify({
-      homeserver: { url: this.hs.url, domain: "example.org" },
+      homeserver: { url: this.hs.url, domain: "example.org", ...homeserver },
       webcall: { publicUrl: "http://127.0.0.1:1/webcall" },
       provisioning: { enabled: true, bind: "127.0.0.1", port: 0, maxBodyBytes: 65536, rateLimit: { max: 100000 }, ...provisioning },
     }));

@@ -31,6 +31,18 @@ describe("exchanging an OpenID token", () => {
     expect(session.headers.get("access-control-allow-origin")).toBe("*");
   });
 
+  test("homeserver.openIdUrl names the listener that serves OpenID userinfo; without it, a client-only homeserver.url cannot check tokens", async () => {
+    // On Synapse the client listener at homeserver.url serves no federation
+    // resources: userinfo is only on the `openid` listener (test/synapse/config.ts).
+    if (f.hs.kind !== "synapse") return expect(f.hs.openIdUrl).toBe(f.hs.url);
+    const clientOnly = await f.listen({}, undefined, {});
+    const refused = await f.call("POST", "/v1/exchange_openid", undefined, { openIdToken: await f.openIdToken(alice), matrixServer: "example.org" }, clientOnly);
+    expectError(refused, 401, "M_AS_BAD_OPENID", /OpenID token/);
+    const named = await f.listen();
+    const accepted = await f.call("POST", "/v1/exchange_openid", undefined, { openIdToken: await f.openIdToken(alice), matrixServer: "example.org" }, named);
+    expect(accepted).toMatchObject({ status: 200, body: { userId: alice.userId } });
+  });
+
   test("a token the homeserver does not know is refused with 401", async () => {
     const reply = await f.call("POST", "/v1/exchange_openid", undefined, { openIdToken: "notARealOpenIdTokenAtAll", matrixServer: "example.org" });
     expectError(reply, 401, "M_AS_BAD_OPENID", /OpenID token/);

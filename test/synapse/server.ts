@@ -47,12 +47,34 @@ export class SynapseServer {
     return `http://127.0.0.1:${this.clientPort}`;
   }
 
+  /** The running Synapse process's id (the bench reads its CPU time from /proc). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** The listener that serves only `/_matrix/federation/v1/openid/userinfo`. */
   get openIdUrl(): string {
     return `http://127.0.0.1:${this.openIdPort}`;
   }
 
   static async start(options: SynapseOptions): Promise<SynapseServer> {
+    // freePort() cannot reserve a port: another worker may take it before
+    // Synapse binds, so a start that loses that race is tried on new ports.
+    for (let attempt = 1; ; attempt++) {
+      const server = await SynapseServer.prepare(options);
+      try {
+        await server.spawn();
+        server.admin = await server.register("hsadmin", { admin: true });
+        return server;
+      } catch (err) {
+        await server.stop();
+        if (attempt >= 3 || !/Address already in use/.test(String(err))) throw err;
+      }
+    }
+  }
+
+  /** A folder with homeserver.yaml, the registrations and a signing key, for a server not yet started. */
+  private static async prepare(options: SynapseOptions): Promise<SynapseServer> {
     const python = synapsePython();
     const dir = mkdtempSync(path.join(tmpdir(), "webcall-synapse-"));
     const observer = await EventObserver.start();
@@ -68,8 +90,6 @@ export class SynapseServer {
     writeFileSync(path.join(dir, "homeserver.yaml"), yaml.dump(config));
     writeFileSync(path.join(dir, "log.yaml"), yaml.dump(logConfig(dir)));
     await server.runOnce(["--generate-keys"]);
-    await server.spawn();
-    server.admin = await server.register("hsadmin", { admin: true });
     return server;
   }
 
