@@ -115,6 +115,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     port: appservicePort,
     maxBodyBytes: config.appservice.maxBodyBytes,
     isRelevant: (event) => core.isRelevant(event) || bot.isRelevant(event),
+    // A command run twice is not harmless ("remove 2"); every call event is.
+    atMostOnce: (event) => event.type === "m.room.message" && bot.isRelevant(event),
     onEvent: async (event, receivedAt) => {
       if (bot.isRelevant(event)) await bot.onEvent(event);
       if (core.isRelevant(event)) await core.onMatrixEvent(event, receivedAt);

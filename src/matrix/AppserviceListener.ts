@@ -5,7 +5,11 @@ import { logger } from "../log";
 import { Store } from "../store/Store";
 
 const log = logger("appservice");
-const REMEMBERED_TRANSACTIONS = 10_000;
+/** Handled event ids kept (in memory and in the store): far more than one
+ *  transaction the homeserver could retry after the bridge crashed mid-way. */
+const REMEMBERED_EVENTS = 10_000;
+/** The store's list is trimmed back to REMEMBERED_EVENTS this often (in events recorded). */
+const PRUNE_EVERY = 1_000;
 
 /** A room event as the homeserver pushes it. Only the fields the bridge reads
  *  are typed; everything else is checked where it is used. */
@@ -27,6 +31,12 @@ export interface AppserviceListenerOptions {
   maxBodyBytes: number;
   /** Whether the bridge acts on an event at all (its own echoes it does not). */
   isRelevant: (event: PushedEvent) => boolean;
+  /** Events whose handling is not idempotent (bot commands): recorded as
+   *  handled before they are handled, so a crash mid-way drops one rather
+   *  than running it twice. Every other event is recorded after it was
+   *  handled, and its handler must tolerate a second delivery (the call
+   *  core's conditional state transitions do). */
+  atMostOnce: (event: PushedEvent) => boolean;
   onEvent: (event: PushedEvent, receivedAt: number) => Promise<void>;
   /** The homeserver asks whether a user in our namespace exists (e.g. before
    *  someone invites it); true once it has been provisioned. */
@@ -36,14 +46,17 @@ export interface AppserviceListenerOptions {
 /**
  * The appservice API the homeserver pushes to. Unlike the bridge library's
  * AppService, a transaction is acknowledged only after all its events were
- * handled (so a crash mid-transaction makes the homeserver retry it), and its
- * id is remembered in the store (so a retry after a restart is not replayed).
+ * handled (so a crash mid-transaction makes the homeserver retry it), and
+ * each event's id is remembered in the store (so a retry is not replayed).
+ * Transaction ids are not remembered: Synapse numbers them from the highest
+ * one still pending + 1, so they start again from 1 after it restarts.
  */
 export class AppserviceListener {
   private server?: http.Server;
   readonly app = express();
-  /** Finished transaction ids, newest last; preloaded from the store at start. */
-  private readonly done = new Set<string>();
+  /** Handled event ids, newest last; preloaded from the store at start. */
+  private readonly handled = new Set<string>();
+  private recordedSincePrune = 0;
 
   constructor(private readonly options: AppserviceListenerOptions, private readonly store: Store) {
     const app = this.app;
@@ -72,7 +85,8 @@ export class AppserviceListener {
   }
 
   async listen(): Promise<number> {
-    for (const txnId of (await this.store.recentTransactions(REMEMBERED_TRANSACTIONS)).reverse()) this.done.add(txnId);
+    await this.store.pruneHandledEvents(REMEMBERED_EVENTS);
+    for (const eventId of (await this.store.recentHandledEvents(REMEMBERED_EVENTS)).reverse()) this.handled.add(eventId);
     this.server = http.createServer(this.app);
     this.server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
@@ -113,13 +127,35 @@ export class AppserviceListener {
       return false;
     });
     // Most transactions only echo the bridge's own events: no store round trip for those.
-    // A homeserver retries its oldest undelivered transaction, so a retry is
-    // always among the recent ids kept in memory.
-    if (relevant.length === 0 || this.done.has(txnId)) return;
-    for (const event of relevant) await this.options.onEvent(event, receivedAt);
-    await this.store.markTransactionDone(txnId);
-    this.done.add(txnId);
-    if (this.done.size > REMEMBERED_TRANSACTIONS) this.done.delete(this.done.values().next().value!);
+    // A homeserver retries its oldest undelivered transaction, so a retried
+    // event is always among the recent ids kept in memory.
+    const handledAfter: string[] = [];
+    for (const event of relevant) {
+      if (this.handled.has(event.event_id)) continue;
+      if (this.options.atMostOnce(event)) {
+        const claimed = (await this.store.markEventsHandled([event.event_id])).length > 0;
+        this.remember([event.event_id]);
+        if (claimed) await this.options.onEvent(event, receivedAt);
+      } else {
+        await this.options.onEvent(event, receivedAt);
+        handledAfter.push(event.event_id);
+      }
+    }
+    if (handledAfter.length > 0) {
+      await this.store.markEventsHandled(handledAfter);
+      this.remember(handledAfter);
+    }
+  }
+
+  private remember(eventIds: readonly string[]): void {
+    for (const id of eventIds) this.handled.add(id);
+    while (this.handled.size > REMEMBERED_EVENTS) this.handled.delete(this.handled.values().next().value!);
+    this.recordedSincePrune += eventIds.length;
+    if (this.recordedSincePrune >= PRUNE_EVERY) {
+      this.recordedSincePrune = 0;
+      this.store.pruneHandledEvents(REMEMBERED_EVENTS)
+        .catch((err: Error) => log.warn("could not trim the handled events list", { error: err.message }));
+    }
   }
 }
 

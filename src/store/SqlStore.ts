@@ -202,8 +202,10 @@ const SQL = {
     INSERT INTO party_events (call_id, seq, event) SELECT $1, last_seq, $2::jsonb FROM counter RETURNING seq`,
   partyEventsSince: "SELECT seq, event FROM party_events WHERE call_id = $1 AND seq > $2 ORDER BY seq",
   markPartyEventSeen: "INSERT INTO party_events_seen (call_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
-  markTransactionDone: "INSERT INTO appservice_transactions (txn_id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
-  recentTransactions: "SELECT txn_id FROM appservice_transactions ORDER BY processed_at DESC LIMIT $1",
+  markEventsHandled: "INSERT INTO handled_events (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
+  recentHandledEvents: "SELECT event_id FROM handled_events ORDER BY handled_at DESC, event_id LIMIT $1",
+  pruneHandledEvents: `DELETE FROM handled_events WHERE handled_at <
+    (SELECT handled_at FROM handled_events ORDER BY handled_at DESC OFFSET $1 LIMIT 1)`,
   getUserRules: "SELECT user_id, rules, default_action, time_zone, notify_refused, version FROM user_rules WHERE user_id = $1",
   /** The first save: a racing first save makes this insert nothing. */
   insertUserRules: `INSERT INTO user_rules (user_id, rules, default_action, time_zone, notify_refused, version, updated_at)
@@ -336,12 +338,17 @@ export class SqlStore implements Store {
     return (await this.db.query(SQL.markPartyEventSeen, [callId, eventId])).length > 0;
   }
 
-  async markTransactionDone(txnId: string): Promise<boolean> {
-    return (await this.db.query(SQL.markTransactionDone, [txnId])).length > 0;
+  async markEventsHandled(eventIds: readonly string[]): Promise<string[]> {
+    if (eventIds.length === 0) return [];
+    return (await this.db.query<{ event_id: string }>(SQL.markEventsHandled, [eventIds])).map((r) => r.event_id);
   }
 
-  async recentTransactions(limit: number): Promise<string[]> {
-    return (await this.db.query<{ txn_id: string }>(SQL.recentTransactions, [limit])).map((r) => r.txn_id);
+  async recentHandledEvents(limit: number): Promise<string[]> {
+    return (await this.db.query<{ event_id: string }>(SQL.recentHandledEvents, [limit])).map((r) => r.event_id);
+  }
+
+  async pruneHandledEvents(keep: number): Promise<void> {
+    await this.db.query(SQL.pruneHandledEvents, [keep]);
   }
 
   async getUserRules(userId: MatrixUserId): Promise<UserRules | undefined> {

@@ -126,7 +126,7 @@ export interface QueuedEvent {
  * Everything the bridge must not lose across a crash or restart. One
  * implementation over SQL serves both PostgreSQL and the embedded PGlite.
  * Every state change is a conditional update, so two bridge instances, a
- * retried HTTP request or a retried appservice transaction cannot apply the
+ * retried HTTP request or a re-pushed Matrix event cannot apply the
  * same transition twice.
  */
 export interface Store {
@@ -160,10 +160,12 @@ export interface Store {
 
   /** Records that an event id from the WebCall party was applied; false if it was already. */
   markPartyEventSeen(callId: SessionId, eventId: string): Promise<boolean>;
-  /** Records that an appservice transaction was fully processed; false if it was already. */
-  markTransactionDone(txnId: string): Promise<boolean>;
-  /** The most recently finished transaction ids, newest first (loaded at start-up). */
-  recentTransactions(limit: number): Promise<string[]>;
+  /** Records that pushed Matrix events were handled; the ids not recorded before. */
+  markEventsHandled(eventIds: readonly string[]): Promise<string[]>;
+  /** The most recently handled event ids, newest first (loaded at start-up). */
+  recentHandledEvents(limit: number): Promise<string[]>;
+  /** Forgets all but the `keep` most recently handled event ids. */
+  pruneHandledEvents(keep: number): Promise<void>;
 
   /** A user's rules, or undefined for a user who never saved any. */
   getUserRules(userId: MatrixUserId): Promise<UserRules | undefined>;

@@ -170,7 +170,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
     test("migrates an empty database to the latest version", async () => {
       expect(await migrate(raw)).toBe(latest);
       expect(await schemaVersion(raw)).toBe(latest);
-      for (const table of ["registered_virtual_users", "dm_rooms", "calls", "party_events", "party_events_seen", "appservice_transactions"]) {
+      for (const table of ["registered_virtual_users", "dm_rooms", "calls", "party_events", "party_events_seen", "handled_events"]) {
         expect(await tableExists(raw, table)).toBe(true);
       }
     });
@@ -446,19 +446,27 @@ export function storeContract(engineFactory: () => TestEngine): void {
       });
     });
 
-    test("appservice transactions: markTransactionDone dedupes, recentTransactions lists the newest first", async () => {
-      const txn = `txn-${unique()}`;
-      expect(await store.recentTransactions(1000)).not.toContain(txn);
-      expect(await store.markTransactionDone(txn)).toBe(true);
-      expect((await store.recentTransactions(1000))).toContain(txn);
-      expect(await store.markTransactionDone(txn)).toBe(false);
-      const later = `txn-${unique()}`;
+    test("handled events: markEventsHandled returns only the new ids, recentHandledEvents lists the newest first, prune keeps the newest", async () => {
+      const [a, b] = [`$${unique()}`, `$${unique()}`];
+      expect(await store.recentHandledEvents(1000)).not.toContain(a);
+      expect(await store.markEventsHandled([])).toEqual([]);
+      expect(await store.markEventsHandled([a])).toEqual([a]);
+      expect(await store.recentHandledEvents(1000)).toContain(a);
+      expect(await store.markEventsHandled([a, b])).toEqual([b]);
+      const later = `$${unique()}`;
       await new Promise((r) => setTimeout(r, 5));
-      await store.markTransactionDone(later);
-      expect(await store.recentTransactions(1)).toEqual([later]);
-      const other = `txn-${unique()}`;
-      const raced = await Promise.all(Array.from({ length: 6 }, () => store.markTransactionDone(other)));
-      expect(raced.filter(Boolean)).toHaveLength(1);
+      await store.markEventsHandled([later]);
+      expect(await store.recentHandledEvents(1)).toEqual([later]);
+      const other = `$${unique()}`;
+      const raced = await Promise.all(Array.from({ length: 6 }, () => store.markEventsHandled([other])));
+      expect(raced.filter((ids) => ids.length > 0)).toHaveLength(1);
+      await new Promise((r) => setTimeout(r, 5));
+      const newest = `$${unique()}`;
+      await store.markEventsHandled([newest]);
+      await store.pruneHandledEvents(1);
+      const kept = await store.recentHandledEvents(1000);
+      expect(kept.slice(0, 2)).toEqual([newest, other]);
+      expect(kept).not.toContain(a);
     });
 
     describe("user rules", () => {
@@ -617,11 +625,11 @@ export function storeContract(engineFactory: () => TestEngine): void {
       const call = makeCall();
       const dm: DmRoom = { matrixUserId: user(`@p${unique()}:example.org`), virtualUserId: user(`@webcall_${unique()}:x`), roomId: room(`!${unique()}:x`), matrixUserJoined: true };
       const virtual = user(`@webcall_${unique()}:example.org`);
-      const txn = `txn-${unique()}`;
+      const handled = `$${unique()}`;
       await store.insertCall(call);
       await store.putDmRoom(dm);
       await store.markRegistered(virtual);
-      await store.markTransactionDone(txn);
+      await store.markEventsHandled([handled]);
       await store.markPartyEventSeen(call.callId, "seen");
       await store.appendPartyEvent(call.callId, { n: 1 });
       await store.appendPartyEvent(call.callId, { n: 2 });
@@ -639,7 +647,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
       expect((await store.liveCalls()).some((c) => c.callId === call.callId)).toBe(true);
       expect(await store.getDmRoomById(dm.roomId)).toEqual(dm);
       expect(await store.isRegistered(virtual)).toBe(true);
-      expect(await store.recentTransactions(1000)).toContain(txn);
+      expect(await store.recentHandledEvents(1000)).toContain(handled);
       expect(await store.markPartyEventSeen(call.callId, "seen")).toBe(false);
       expect(await store.appendPartyEvent(call.callId, { n: 3 })).toBe(3);
       expect((await store.partyEventsSince(call.callId, 0)).map((q) => q.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
