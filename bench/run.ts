@@ -1,6 +1,6 @@
 /**
  * The bridge's benchmark: one command, one run, every figure.
- *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000]
+ *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200]
  *
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
  *    against the same homeserver send done directly (the floor), for a
@@ -14,6 +14,9 @@
  *    bridge has stopped, on the same store.
  * 6. Signing plus verifying one setup, and identifying its caller
  *    (bench/signing.ts), in this process.
+ * 7. Neutral refusal: how long could_not_attend takes for a refused, an
+ *    unknown and an offline callee, and whether a two-sample KS test tells
+ *    them apart (bench/neutral.ts), while the bridge runs.
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  * The callers' node is this process too (bench/signing.ts): it publishes
@@ -32,6 +35,7 @@ import { ms, summary } from "./stats";
 import { realisticOffer } from "./sdp";
 import { measureOutbound, startRemoteNode } from "./outbound";
 import { BENCH_CALLER, RULE_COUNT, manyRules, measureRules, rulesReportLines, userRules } from "./rules";
+import { measureNeutral, neutralReportLines } from "./neutral";
 import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLines, startCallerNode } from "./signing";
 import { setLogLevel } from "../src/log";
 import { MatrixUserId } from "../src/ids/matrix";
@@ -44,6 +48,9 @@ const CONCURRENCY = 100;
 const SETUPS = Number(arg("setups", "3000"));
 const RINGING = Number(arg("ringing", "1000"));
 const SIGNING_ITERATIONS = Number(arg("signing-iterations", "5000"));
+const NEUTRAL_CALLS = Number(arg("neutral-calls", "200"));
+/** calls.neutralAnswerMs, as in production (its default). */
+const NEUTRAL_FLOOR_MS = 300;
 const SERVER = "example.org";
 const PG_URL = process.env.WEBCALL_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
 const OFFER = { type: "offer" as const, sdp: realisticOffer() };
@@ -102,7 +109,7 @@ async function main(): Promise<void> {
   const configYaml = yaml.dump({
     homeserver: { url: hsUrl, domain: SERVER },
     webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 1_000_000 } },
-    calls: { defaultLifetimeMs: 120000 },
+    calls: { defaultLifetimeMs: 120000, neutralAnswerMs: NEUTRAL_FLOOR_MS },
     // The production default: only verified callers ring, so every signed
     // call that rings was verified (an unsigned one is could_not_attend).
     rules: { defaultAction: "ring_verified" },
@@ -131,6 +138,10 @@ async function main(): Promise<void> {
   const daveSync = new SyncWatcher(hsUrl, dave.accessToken);
   await daveSync.start();
   await bridge.call("saveRules", { userRules: { ...userRules(dave.userId as MatrixUserId, []), defaultAction: "ring" } });
+  // rita's own default refuses everyone; olga has no rules (verified callers ring): the neutral refusal bench's callees.
+  const rita = await hs.call("createUser", { localpart: "rita" });
+  await bridge.call("saveRules", { userRules: { ...userRules(rita.userId as MatrixUserId, []), defaultAction: "refuse" } });
+  await hs.call("createUser", { localpart: "olga" });
   const asHeaders = { authorization: `Bearer ${registration.as_token}`, "content-type": "application/json" };
 
   /** A setup from `caller`; `signed`: as the caller's node sends it (placed hop, fresh signature). */
@@ -269,6 +280,15 @@ async function main(): Promise<void> {
   progress("measuring the outbound warm path against the homeserver's push");
   const out = await measureOutbound({ hsUrl, serverName: SERVER, remoteDomain: "remote.bench", iterations: ITERATIONS, hsCall: (cmd, payload) => hs.call(cmd, payload), node: remote, offer: OFFER });
 
+  progress(`neutral refusal: ${NEUTRAL_CALLS} calls each to a refused, an unknown and an offline callee`);
+  const neutral = await measureNeutral({
+    endpoint, calls: NEUTRAL_CALLS,
+    callee: (kind, n) => ({ refused: `rita@${SERVER}`, unknown: `nobody${n}@${SERVER}`, offline: `olga@${SERVER}` })[kind],
+    caller: (kind, n) => `neutral-${kind}-${n}@${CALLER_DOMAIN}`,
+    setup: (caller, calleeId) => setup(caller, calleeId, true),
+    unreachable: (down) => hs.call("unreachable", { down }),
+  }, NEUTRAL_FLOOR_MS);
+
   progress(`warming ${CONCURRENCY} callers`);
   // 2. Throughput: 100 concurrent callers of employer.com, each with a warm DM,
   // each setup signed. Signed ahead (the callers' node's work, not the
@@ -351,6 +371,8 @@ async function main(): Promise<void> {
     ``,
     `memory per ringing call (${RINGING} calls${m1.gc ? ", after GC, bridge process only" : ""}):`,
     `  JS heap ${perCall("heapUsed").toFixed(2)} KB   external ${perCall("external").toFixed(2)} KB   RSS ${perCall("rss").toFixed(2)} KB   (target ≤ 20 KB)`,
+    ``,
+    ...neutralReportLines(neutral),
   ];
   await sync.stop();
   await carolSync.stop();
