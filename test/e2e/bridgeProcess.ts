@@ -1,10 +1,9 @@
 import { ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
-import { parseConfig } from "../../src/config/load";
-import { writeRegistration } from "../../src/config/registration";
+import type { Registration } from "../../src/config/registration";
 import { freePort, waitFor } from "./fixture";
 import { defaultKind, E2EHomeserver, HomeserverKind, startHomeserver } from "./homeserver";
 
@@ -22,14 +21,16 @@ export class BridgeProcess {
   private constructor(readonly dir: string, readonly webcallUrl: string, readonly asPort: number, readonly hsToken: string) {}
 
   /**
-   * Writes the registration, starts a homeserver with it installed, then
-   * writes config.yaml (given sections over test defaults) and starts the bridge.
+   * The README's "Registering with Synapse", step by step: config.yaml (given
+   * sections over test defaults), `-r -u URL -c config.yaml -f
+   * registration.yaml` through the CLI, the file installed on a homeserver
+   * through app_service_config_files as it starts, then the bridge.
    */
   static async start(serverName: string, sections: Record<string, object> = {}, kind: HomeserverKind = defaultKind()): Promise<{ bridge: BridgeProcess; hs: E2EHomeserver }> {
     const dir = mkdtempSync(join(tmpdir(), "webcall-process-"));
     const asPort = await freePort();
     const wcPort = await freePort();
-    const raw = (hsUrl: string) => ({
+    const writeConfig = (hsUrl: string) => writeFileSync(join(dir, "config.yaml"), yaml.dump({
       homeserver: { url: hsUrl, domain: serverName },
       database: { dataDir: join(dir, "data") },
       logging: { level: "warn" },
@@ -37,10 +38,13 @@ export class BridgeProcess {
       // Test callers are unsigned (never verified): ring them unless a test says otherwise.
       rules: { defaultAction: "ring", ...sections.rules },
       webcall: { bind: "127.0.0.1", port: wcPort, publicUrl: "http://127.0.0.1/webcall", ...sections.webcall },
-    });
-    const reg = writeRegistration(parseConfig(yaml.dump(raw("http://127.0.0.1:1"))), `http://127.0.0.1:${asPort}`, join(dir, "registration.yaml"));
+    }));
+    // The homeserver's URL is known once it runs; the registration does not depend on it.
+    writeConfig("http://127.0.0.1:1");
+    await runCli(dir, ["-r", "-u", `http://127.0.0.1:${asPort}`, "-c", join(dir, "config.yaml"), "-f", join(dir, "registration.yaml")]);
+    const reg = yaml.load(readFileSync(join(dir, "registration.yaml"), "utf8")) as Registration;
     const hs = await startHomeserver({ kind, serverName, appservices: [reg as never] });
-    writeFileSync(join(dir, "config.yaml"), yaml.dump(raw(hs.url)));
+    writeConfig(hs.url);
     const bridge = new BridgeProcess(dir, `http://127.0.0.1:${wcPort}/webcall`, asPort, reg.hs_token);
     await bridge.spawn();
     return { bridge, hs };
@@ -48,11 +52,7 @@ export class BridgeProcess {
 
   /** Starts (or restarts) the process and waits until it listens. */
   async spawn(): Promise<void> {
-    const child = spawn(join(root, "node_modules", ".bin", "node"), [
-      "-r", join(root, "scripts", "register-ts.cjs"),
-      "-e", `require(${JSON.stringify(join(root, "src", "cli"))}).main(process.argv.slice(1))`,
-      "--", "-c", join(this.dir, "config.yaml"), "-f", join(this.dir, "registration.yaml"), "-p", String(this.asPort),
-    ], { cwd: this.dir, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawnCli(this.dir, ["-c", join(this.dir, "config.yaml"), "-f", join(this.dir, "registration.yaml"), "-p", String(this.asPort)]);
     this.child = child;
     let stderr = "";
     child.stderr!.on("data", (d) => { stderr += String(d); });
@@ -75,4 +75,20 @@ export class BridgeProcess {
     await this.kill("SIGTERM");
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** The bridge's CLI (src/cli.ts, run from source) with these arguments, in `dir`. */
+function spawnCli(dir: string, args: string[]): ChildProcess {
+  return spawn(join(root, "node_modules", ".bin", "node"), [
+    "-r", join(root, "scripts", "register-ts.cjs"),
+    "-e", `require(${JSON.stringify(join(root, "src", "cli"))}).main(process.argv.slice(1))`,
+    "--", ...args,
+  ], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+function runCli(dir: string, args: string[]): Promise<void> {
+  const child = spawnCli(dir, args);
+  let stderr = "";
+  child.stderr!.on("data", (d) => { stderr += String(d); });
+  return new Promise((resolve, reject) => child.on("exit", (code) => code === 0 ? resolve() : reject(new Error(`CLI ${args.join(" ")} exited ${code}: ${stderr}`))));
 }
