@@ -12,6 +12,7 @@ import { AppserviceListener } from "./matrix/AppserviceListener";
 import { DmInvites } from "./matrix/DmInvites";
 import { DmRooms } from "./matrix/DmRooms";
 import { HomeserverClient } from "./matrix/HomeserverClient";
+import { HomeserverPing } from "./matrix/HomeserverPing";
 import { UserDirectory } from "./matrix/UserDirectory";
 import { VirtualUserRegistry } from "./matrix/VirtualUserRegistry";
 import { openStore } from "./store";
@@ -38,6 +39,8 @@ export interface BridgeRegistration {
   as_token: string;
   hs_token: string;
   sender_localpart: string;
+  /** Where the homeserver pushes to (only named in the start-up ping's advice). */
+  url?: string | null;
 }
 
 export interface RunningBridge {
@@ -109,6 +112,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
   });
+  const ping = new HomeserverPing(homeserver, { appserviceId: registration.id, bridgeUrl: registration.url ?? null, homeserverUrl: config.homeserver.url });
   const appservice = new AppserviceListener({
     hsToken: registration.hs_token,
     bind: config.appservice.bind,
@@ -122,6 +126,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
       if (core.isRelevant(event)) await core.onMatrixEvent(event, receivedAt);
     },
     onUserQuery: (userId) => core.provisionVirtualUser(userId),
+    health: () => ({ homeserver: ping.last }),
   }, store);
   const webcall = createWebCallServer(core, config.webcall, {
     keys, verifier: new RequestVerifier(keyring, domain, config.signing.replayCacheSize),
@@ -133,6 +138,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
 
   await core.resume();
   const asPort = await appservice.listen();
+  // Only once the homeserver can reach us: a good ping also ends Synapse's backoff of pushes that failed while we were down.
+  ping.start();
   const { port: wcPort } = await webcall.listen();
   const provisioning = config.provisioning.enabled ? await startProvisioning(config, rules, store) : undefined;
   log.info("bridge running", {
@@ -147,6 +154,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     rotateSigningKey: () => keys.rotate(),
     async stop() {
       clearInterval(rotation);
+      ping.stop();
       await provisioning?.close();
       await webcall.close();
       await appservice.close();

@@ -41,6 +41,8 @@ export interface AppserviceListenerOptions {
   /** The homeserver asks whether a user in our namespace exists (e.g. before
    *  someone invites it); true once it has been provisioned. */
   onUserQuery: (userId: string) => Promise<boolean>;
+  /** GET /health: what the bridge knows of its link with the homeserver (no token needed). */
+  health: () => Record<string, unknown>;
 }
 
 /**
@@ -62,6 +64,7 @@ export class AppserviceListener {
     const app = this.app;
     app.disable("x-powered-by");
     app.use(express.json({ limit: options.maxBodyBytes }));
+    app.get("/health", (_req, res) => { res.json(options.health()); });
     app.use((req, res, next) => this.authorise(req, res, next));
     const transactions = (req: express.Request, res: express.Response, next: express.NextFunction) => {
       this.onTransaction(String(req.params.txnId), req.body).then(() => res.json({}), next);

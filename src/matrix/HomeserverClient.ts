@@ -99,6 +99,12 @@ export class HomeserverClient {
     return res.event_id as EventId;
   }
 
+  /** Asks the homeserver to ping this appservice (Matrix 1.7); the round trip it measured, in ms. */
+  async pingAppservice(appserviceId: string, transactionId: string): Promise<number> {
+    const res = await this.request("POST", `/_matrix/client/v1/appservice/${enc(appserviceId)}/ping`, undefined, { transaction_id: transactionId });
+    return Number(res.duration_ms);
+  }
+
   /** A state event's content, or undefined when the room has none. */
   async stateEvent(as: MatrixUserId, roomId: RoomId, type: string, stateKey = ""): Promise<Record<string, unknown> | undefined> {
     try {
