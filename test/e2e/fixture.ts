@@ -35,7 +35,6 @@ export interface FixtureOptions {
   /** Domains whose node is the fixture's TestWebCallNode (default employer.com). */
   nodeDomains?: string[];
   provisioning?: Partial<Config["provisioning"]>;
-  legacyAccessTokenPush?: boolean;
 }
 
 /**
@@ -60,7 +59,7 @@ export class BridgeFixture {
       id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall",
     };
     const hs = await startHomeserver({
-      kind: options.homeserver ?? defaultKind(), serverName, synapseConfig: options.synapseConfig, legacyAccessTokenPush: options.legacyAccessTokenPush,
+      kind: options.homeserver ?? defaultKind(), serverName, synapseConfig: options.synapseConfig,
       appservices: [{
         ...registration, url: `http://127.0.0.1:${appservicePort}`, rate_limited: false,
         namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${serverName.replace(/\./g, "\\.")}` }] },

@@ -18,8 +18,6 @@ export interface HomeserverOptions {
   appservices: AppserviceRegistrationLike[];
   /** Synapse only: top-level homeserver.yaml keys replacing the test defaults. */
   synapseConfig?: Record<string, unknown>;
-  /** In-process only: push with ?access_token= as old homeservers did. */
-  legacyAccessTokenPush?: boolean;
 }
 
 export interface E2EHomeserver {
@@ -43,7 +41,7 @@ export interface E2EHomeserver {
 
 export async function startHomeserver(o: HomeserverOptions): Promise<E2EHomeserver> {
   if (o.kind === "synapse") return new Synapse(await SynapseServer.start({ serverName: o.serverName, appservices: o.appservices, config: o.synapseConfig }));
-  const hs = await TestHomeserver.start({ serverName: o.serverName, legacyAccessTokenPush: o.legacyAccessTokenPush });
+  const hs = await TestHomeserver.start({ serverName: o.serverName });
   for (const reg of o.appservices) hs.registerAppservice(reg);
   return new InProcess(hs);
 }
