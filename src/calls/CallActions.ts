@@ -47,6 +47,9 @@ export class CallActions {
   /** The Matrix user's own live calls to a WebCall party, by pair, so glare
    *  is checked on the warm path without a store round trip. */
   private readonly ownCallsByPair = new Map<string, CallRecord>();
+  /** Calls a previous process may have sent the invite for before it died
+   *  (left preparing or awaiting_join): the room is checked before a resend. */
+  private readonly maybeInvited = new Set<string>();
   /** The last "who is calling" line each DM was told (see noticeWhoIsCalling). */
   private readonly lastCallerLine = new LruCache<string, string>(10_000);
 
@@ -113,16 +116,27 @@ export class CallActions {
     }
   }
 
-  /** Sends the m.call.invite; a stable txn id makes a resend after a crash a no-op.
-   *  Whether the call now rings. */
+  /** After a restart: this call's invite may be out already (see invite). */
+  mayHaveInvited(call: CallRecord): void {
+    this.maybeInvited.add(call.callId);
+  }
+
+  /** Sends the m.call.invite, unless a process before a restart already did:
+   *  the stable txn id covers a resend only while the same Synapse process
+   *  remembers it, so a call resumed from the store is looked up in the room
+   *  first. Whether the call now rings. */
   async invite(call: CallRecord): Promise<boolean> {
     const remaining = call.expiresAt - this.deps.now();
     if (remaining <= 0 || !call.roomId) {
       await this.expire(call);
       return false;
     }
-    await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE,
-      ev.inviteContent(call.callId, call.bridgePartyId, call.offer, remaining, call.matrixUserId), `invite.${call.callId}`);
+    const resumed = this.maybeInvited.delete(call.callId);
+    const sent = resumed && await this.deps.homeserver.sentCallEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE, call.callId);
+    if (!sent) {
+      await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE,
+        ev.inviteContent(call.callId, call.bridgePartyId, call.offer, remaining, call.matrixUserId), `invite.${call.callId}`);
+    }
     const ringing = await this.deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], { state: "ringing" });
     if (!ringing) return false;
     this.remember(ringing);

@@ -48,6 +48,7 @@ export class CallCore implements WebCallNode {
       }
       this.actions.remember(call);
       if (call.direction === "outbound") this.actions.trackOwnCall(call);
+      if (call.direction === "inbound" && (call.state === "preparing" || call.state === "awaiting_join")) this.actions.mayHaveInvited(call);
       if (this.actions.expired(call)) {
         await this.actions.withCall(call, (current) => this.actions.expire(current));
       } else {

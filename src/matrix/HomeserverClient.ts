@@ -105,6 +105,16 @@ export class HomeserverClient {
     return Number(res.duration_ms);
   }
 
+  /** Whether `as` already sent an event of `type` for this call among the
+   *  room's latest `limit` such events. For a resend after a crash: Synapse
+   *  forgets send txn ids when it restarts, so they cannot make it a no-op. */
+  async sentCallEvent(as: MatrixUserId, roomId: RoomId, type: string, callId: string, limit = 50): Promise<boolean> {
+    const filter = encodeURIComponent(JSON.stringify({ types: [type], senders: [as] }));
+    const res = await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=${limit}&filter=${filter}`, as);
+    const chunk = Array.isArray(res.chunk) ? res.chunk as Array<{ type?: unknown; sender?: unknown; content?: { call_id?: unknown } }> : [];
+    return chunk.some((e) => e.type === type && e.sender === as && e.content?.call_id === callId);
+  }
+
   /** A state event's content, or undefined when the room has none. */
   async stateEvent(as: MatrixUserId, roomId: RoomId, type: string, stateKey = ""): Promise<Record<string, unknown> | undefined> {
     try {
