@@ -65,13 +65,26 @@ export class HomeserverClient {
     await this.request("PUT", `/_matrix/client/v3/profile/${enc(as)}/displayname`, as, { displayname });
   }
 
-  /** Whether a user exists on the homeserver (its profile answers). */
+  /**
+   * Whether a local user exists. Asks for the display name field, not the
+   * whole profile: Synapse (handlers/profile.py) answers `GET /profile/{id}`
+   * 404 for a real user with neither name nor avatar, but the field 200
+   * (`displayname: null`) for any user with a profile row, which registration
+   * always creates, and 404 only when there is none. `register/available` is
+   * no help (403 whenever registration is closed, and one request per 2 s per
+   * IP), nor is an invite (Synapse invites users who do not exist).
+   * With `limit_profile_requests_to_users_who_share_rooms` Synapse answers
+   * 403 for everyone it shares no room with, existing or not, and keeps the
+   * answer from all but its admins: the callee is then taken to exist, so
+   * that such a homeserver's users can be called at all.
+   */
   async userExists(userId: MatrixUserId): Promise<boolean> {
     try {
-      await this.request("GET", `/_matrix/client/v3/profile/${enc(userId)}`, undefined);
+      await this.request("GET", `/_matrix/client/v3/profile/${enc(userId)}/displayname`, undefined);
       return true;
     } catch (err) {
-      if (err instanceof MatrixRequestError && (err.status === 404 || err.errcode === "M_NOT_FOUND")) return false;
+      if (err instanceof MatrixRequestError && err.status === 404) return false;
+      if (err instanceof MatrixRequestError && err.status === 403) return true;
       throw err;
     }
   }
