@@ -1,3 +1,4 @@
+import { BridgeError } from "../errors";
 import { Address, tryParseAddress } from "./address";
 import { MatrixUserId, localpartOfUser, serverOfUser } from "./matrix";
 
@@ -17,9 +18,16 @@ export class VirtualUsers {
     return `@${this.prefix}anonymous:${this.serverName}` as MatrixUserId;
   }
 
+  /** Throws 400 WEBCALL_BAD_ADDRESS for an address whose user id would be
+   *  longer than Matrix allows (255: Synapse refuses to register it). */
   userIdFor(address: Address | null): MatrixUserId {
     if (address === null) return this.anonymous;
-    return `@${this.prefix}${escapeLocalpart(address)}:${this.serverName}` as MatrixUserId;
+    const userId = `@${this.prefix}${escapeLocalpart(address)}:${this.serverName}`;
+    if (userId.length > MAX_USER_ID_LENGTH) {
+      throw new BridgeError(400, "WEBCALL_BAD_ADDRESS",
+        `${address.length > 40 ? address.slice(0, 40) + "…" : address} is too long to be a Matrix user here: its user id would be ${userId.length} characters, at most ${MAX_USER_ID_LENGTH}`);
+    }
+    return userId as MatrixUserId;
   }
 
   isVirtual(userId: string): boolean {
@@ -40,6 +48,9 @@ export class VirtualUsers {
     return `@${escapeRegex(this.prefix)}.*:${escapeRegex(this.serverName)}`;
   }
 }
+
+/** Matrix user ids are at most 255 bytes; escaped localparts are ASCII. */
+const MAX_USER_ID_LENGTH = 255;
 
 export function escapeLocalpart(input: string): string {
   let out = "";

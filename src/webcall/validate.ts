@@ -109,10 +109,31 @@ function badRequest(where: string, errors: ErrorObject[] | null | undefined): Br
   return new BridgeError(400, "WEBCALL_BAD_REQUEST", describe(where, error));
 }
 
+/**
+ * Synapse refuses an event whose canonical JSON is over 65,536 bytes
+ * (event_auth.py `_check_size_limits`). The m.call.invite or m.call.answer
+ * carrying an SDP has at most ~4 KiB besides it (call, party, room and user
+ * ids of up to 255 characters each, auth and prev events, hashes, the
+ * signature), so the SDP may take 61,440 bytes as JSON escapes it ("\r\n" is
+ * four) and UTF-8 encodes it. The schemas' maxLength is the same number in
+ * characters: necessary, not sufficient.
+ */
+export const MAX_SDP_JSON_BYTES = 61_440;
+
+function checkSdpSize(field: string, description: { sdp: string } | undefined): void {
+  if (description === undefined) return;
+  const bytes = Buffer.byteLength(JSON.stringify(description.sdp), "utf8") - 2;
+  if (bytes > MAX_SDP_JSON_BYTES) {
+    throw new BridgeError(413, "WEBCALL_TOO_LARGE",
+      `${field}/sdp is too large: ${bytes} bytes as JSON, at most ${MAX_SDP_JSON_BYTES} (a Matrix event holds 64 KiB)`);
+  }
+}
+
 /** Validates a setup request body and normalises it (address and via domains
- *  lower-cased). Throws 400 WEBCALL_BAD_REQUEST / WEBCALL_BAD_ADDRESS. */
+ *  lower-cased). Throws 400 WEBCALL_BAD_REQUEST / WEBCALL_BAD_ADDRESS, 413 WEBCALL_TOO_LARGE. */
 export function validateSetupRequest(body: unknown): SetupRequest {
   if (!setupRequestFn(body)) throw badRequest("body", setupRequestFn.errors);
+  checkSdpSize("body/offer", body.offer);
   const request: SetupRequest = { ...body, calleeId: parseAddress(body.calleeId, "body/calleeId") };
   if (body.callerId !== undefined) request.callerId = parseAddress(body.callerId, "body/callerId");
   if (body.via !== undefined) request.via = body.via.map((d) => d.toLowerCase());
@@ -122,6 +143,11 @@ export function validateSetupRequest(body: unknown): SetupRequest {
 /** Validates an event delivery body `{events: [...]}` (1-100 events). */
 export function validateEventsRequest(body: unknown): SessionEvent[] {
   if (!eventsRequestFn(body)) throw badRequest("body", eventsRequestFn.errors);
+  body.events.forEach((event, i) => {
+    if (event.type === "answer") checkSdpSize(`body/events/${i}/answer`, event.answer);
+    if (event.type === "replace") checkSdpSize(`body/events/${i}/offer`, event.offer);
+    if (event.type === "negotiate") checkSdpSize(`body/events/${i}/description`, event.description);
+  });
   return body.events;
 }
 
