@@ -78,7 +78,7 @@ export class CallActions {
     const { deps } = this;
     if (this.expired(call)) return this.expire(call);
     const identity = call.callerIdentity ?? UNVERIFIED;
-    await deps.registry.ensureNamed(call.virtualUserId, displayNameFor(call.callerAddress, identity));
+    await deps.registry.ensure(call.virtualUserId, displayNameFor(call.callerAddress));
     const ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
     let room = ensured.room;
     const created = ensured.created;
@@ -134,6 +134,8 @@ export class CallActions {
     const resumed = this.maybeInvited.delete(call.callId);
     const sent = resumed && await this.deps.homeserver.sentCallEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE, call.callId);
     if (!sent) {
+      // The DM shows this call's proof before it rings (VirtualUserRegistry).
+      await this.deps.registry.nameIn(call.virtualUserId, call.roomId, displayNameFor(call.callerAddress, call.callerIdentity ?? UNVERIFIED));
       await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_INVITE,
         ev.inviteContent(call.callId, call.bridgePartyId, call.offer, remaining, call.matrixUserId), `invite.${call.callId}`);
     }

@@ -65,6 +65,11 @@ export class HomeserverClient {
     await this.request("PUT", `/_matrix/client/v3/profile/${enc(as)}/displayname`, as, { displayname });
   }
 
+  /** The user's display name in one room only: its own member event there, sent directly. */
+  async setRoomDisplayName(as: MatrixUserId, roomId: RoomId, displayname: string): Promise<void> {
+    await this.request("PUT", `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(as)}`, as, { membership: "join", displayname });
+  }
+
   /**
    * Whether a local user exists. Asks for the display name field, not the
    * whole profile: Synapse (handlers/profile.py) answers `GET /profile/{id}`

@@ -1,19 +1,27 @@
-import { MatrixUserId, localpartOfUser } from "../ids/matrix";
+import { MatrixUserId, RoomId, localpartOfUser } from "../ids/matrix";
 import { Store } from "../store/Store";
+import { LruCache } from "../util/LruCache";
 import { HomeserverClient } from "./HomeserverClient";
 
 /**
  * Makes sure a virtual user exists on the homeserver before it acts, and
- * keeps its display name saying what the current call proved about the
- * caller (the address, ✓ or "(unverified)"). Registrations are remembered in
- * memory and in the store, and the last name set in memory, so a warm call
- * costs no homeserver round trip for this unless the name must change.
+ * that in the DM where a call rings its name says what that call proved
+ * about the caller (the address, ✓ or "(unverified)").
+ *
+ * The proof is shown in the room's member event, set directly, and never in
+ * the global profile, which keeps the bare address given at registration.
+ * Synapse copies a global name change into the user's member events later,
+ * in a background task (handlers/profile.py, `_update_join_states`): a
+ * spoofed call would ring under the last verified caller's ✓, and a
+ * verified call in one DM would rewrite a spoof's name in another. Member
+ * events are set only when the room's name changes (as far as this process
+ * knows; after a restart, once per room, and Synapse drops an unchanged one).
  */
 export class VirtualUserRegistry {
   private readonly known = new Set<string>();
   private readonly pending = new Map<string, Promise<void>>();
-  /** The display name last set, per virtual user (this process's view). */
-  private readonly names = new Map<string, string>();
+  /** The name last set in each DM (a DM has one virtual user). */
+  private readonly roomNames = new LruCache<RoomId, string>(10_000);
 
   constructor(private readonly store: Store, private readonly homeserver: HomeserverClient) {}
 
@@ -28,19 +36,17 @@ export class VirtualUserRegistry {
     await job;
   }
 
-  /** Registers the user if needed and makes `displayName` its name. */
-  async ensureNamed(userId: MatrixUserId, displayName: string): Promise<void> {
-    await this.ensure(userId, displayName);
-    if (this.names.get(userId) === displayName) return;
-    await this.homeserver.setDisplayName(userId, displayName);
-    this.names.set(userId, displayName);
+  /** Makes `displayName` the user's name in `roomId`, which it has joined. */
+  async nameIn(userId: MatrixUserId, roomId: RoomId, displayName: string): Promise<void> {
+    if (this.roomNames.get(roomId) === displayName) return;
+    await this.homeserver.setRoomDisplayName(userId, roomId, displayName);
+    this.roomNames.set(roomId, displayName);
   }
 
   private async register(userId: MatrixUserId, displayName: string): Promise<void> {
     if (!(await this.store.isRegistered(userId))) {
       await this.homeserver.registerVirtualUser(localpartOfUser(userId));
       await this.homeserver.setDisplayName(userId, displayName);
-      this.names.set(userId, displayName);
       await this.store.markRegistered(userId);
     }
     this.known.add(userId);

@@ -58,13 +58,15 @@ describe("signed WebCall between nodes", () => {
     };
   }
 
-  /** The notice and the display name the callee is shown for a call that rang. */
+  /** The notice and the display name in the DM the callee is shown for a call that rang. */
   async function shown(fx: BridgeFixture, user: RawMatrixUser, caller: string): Promise<{ notice: string; name: string }> {
     const inviter = virtualUser(caller, fx.config.homeserver.domain);
     const room = await user.waitForInviteFrom(inviter); // every callee here is new: the call opens a DM
     const notice = await fx.waitForSent((e) => e.room_id === room && e.type === "m.room.message" && /Incoming call/.test(String(e.content.body)));
-    const profile = await user.request("GET", `/_matrix/client/v3/profile/${encodeURIComponent(inviter)}/displayname`);
-    return { notice: notice.content.body as string, name: profile.displayname as string };
+    await user.join(room);
+    await fx.waitForSent((e) => e.room_id === room && e.type === "m.call.invite");
+    const member = await user.request("GET", `/_matrix/client/v3/rooms/${encodeURIComponent(room)}/state/m.room.member/${encodeURIComponent(inviter)}`);
+    return { notice: notice.content.body as string, name: member.displayname as string };
   }
 
   it("a call signed by the caller's own node rings as verified", async () => {
