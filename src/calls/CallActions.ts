@@ -10,6 +10,7 @@ import { CallDeps, pairKey } from "./CallDeps";
 import { CandidateBatcher } from "./CandidateBatcher";
 import { KeyedMutex } from "./KeyedMutex";
 import { LruCache } from "../util/LruCache";
+import { splitByBytes } from "../util/eventSize";
 import * as notices from "./notices";
 import { CallerIdentity, UNVERIFIED } from "../signing/CallerCheck";
 
@@ -28,6 +29,9 @@ export interface Ending {
 }
 
 const NOT_ANSWERED: readonly CallState[] = ["preparing", "awaiting_join", "ringing"];
+/** A WebCall session event holds 1-100 candidates (session-event.json), though
+ *  one Matrix event may bring hundreds: more would fail every pull's schema check. */
+const MAX_PARTY_EVENT_CANDIDATES = 100;
 
 /**
  * The operations every path of a call shares: ringing the Matrix user,
@@ -54,8 +58,12 @@ export class CallActions {
   private readonly lastCallerLine = new LruCache<string, string>(10_000);
 
   constructor(private readonly deps: CallDeps) {
-    this.toMatrix = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToMatrix(id, c));
-    this.toParty = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToParty(id, c));
+    this.toMatrix = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToMatrix(id, c), (id, c) => {
+      const call = this.callsById.get(id);
+      return call ? ev.candidateRuns(call.callId, call.bridgePartyId, c) : [];
+    });
+    this.toParty = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToParty(id, c),
+      (_id, c) => splitByBytes(c, Infinity, () => 0, MAX_PARTY_EVENT_CANDIDATES));
   }
 
   /** Runs `task` under the call's pair mutex with the call's current record. */
@@ -79,11 +87,10 @@ export class CallActions {
     if (this.expired(call)) return this.expire(call);
     const identity = call.callerIdentity ?? UNVERIFIED;
     await deps.registry.ensure(call.virtualUserId, displayNameFor(call.callerAddress));
-    let ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
-    if ("room" in ensured && !ensured.created && !ensured.room.matrixUserJoined) ensured = await deps.rooms.reinvite(ensured.room);
-    // A DM the homeserver encrypted cannot carry the call (DmRooms.ensure told the callee why).
-    if (!("room" in ensured)) return this.end(call, { reason: "encrypted_dm", party: "could_not_attend" });
-    const { room } = ensured;
+    const ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
+    let room = ensured.room;
+    const created = ensured.created;
+    if (!created && !room.matrixUserJoined) room = await deps.rooms.reinvite(room);
     if (call.roomId !== room.roomId || (!room.matrixUserJoined && call.state === "preparing")) {
       const next = await deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], {
         roomId: room.roomId, state: room.matrixUserJoined ? call.state : "awaiting_join",
@@ -189,18 +196,18 @@ export class CallActions {
     }
   }
 
-  private flushToMatrix(callId: string, candidates: IceCandidate[]): void {
+  private async flushToMatrix(callId: string, candidates: IceCandidate[]): Promise<void> {
     const call = this.callsById.get(callId);
     if (!call?.roomId) return;
-    this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_CANDIDATES,
+    await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId, ev.CALL_CANDIDATES,
       ev.candidatesContent(call.callId, call.bridgePartyId, candidates))
       .catch((err: Error) => log.warn("could not send candidates", { callId, error: err.message }));
   }
 
-  private flushToParty(callId: string, candidates: IceCandidate[]): void {
+  private async flushToParty(callId: string, candidates: IceCandidate[]): Promise<void> {
     const call = this.callsById.get(callId);
     if (!call) return;
-    this.deps.party.send(call, { type: "candidates", candidates })
+    await this.deps.party.send(call, { type: "candidates", candidates })
       .catch((err: Error) => log.warn("could not queue candidates", { callId, error: err.message }));
   }
 
@@ -290,9 +297,8 @@ export class CallActions {
   async noticeInPairDm(matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, caller: Address | null, text: string): Promise<void> {
     try {
       await this.deps.registry.ensure(virtualUserId, displayNameFor(caller));
-      const ensured = await this.deps.rooms.ensure(matrixUserId, virtualUserId);
-      if (!("room" in ensured)) return;
-      await this.deps.homeserver.sendEvent(virtualUserId, ensured.room.roomId, "m.room.message", { msgtype: "m.notice", body: text });
+      const { room } = await this.deps.rooms.ensure(matrixUserId, virtualUserId);
+      await this.deps.homeserver.sendEvent(virtualUserId, room.roomId, "m.room.message", { msgtype: "m.notice", body: text });
     } catch (err) {
       log.warn("could not leave a notice", { matrixUserId, virtualUserId, error: (err as Error).message });
     }

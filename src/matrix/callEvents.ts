@@ -1,4 +1,5 @@
 import { SessionDescription } from "../store/Store";
+import { jsonBytes, MAX_CONTENT_JSON_BYTES, splitByBytes } from "../util/eventSize";
 import { IceCandidate } from "../webcall/protocol";
 
 /** Contents of the m.call.* events the bridge sends, always version "1".
@@ -26,14 +27,24 @@ export function inviteContent(callId: string, partyId: string, offer: SessionDes
 }
 
 export function candidatesContent(callId: string, partyId: string, candidates: IceCandidate[]) {
+  return { ...base(callId, partyId), candidates: candidates.map(matrixCandidate) };
+}
+
+function matrixCandidate(c: IceCandidate) {
   return {
-    ...base(callId, partyId),
-    candidates: candidates.map((c) => ({
-      candidate: c.candidate,
-      ...(c.sdpMid != null ? { sdpMid: c.sdpMid } : {}),
-      ...(c.sdpMLineIndex != null ? { sdpMLineIndex: c.sdpMLineIndex } : {}),
-    })),
+    candidate: c.candidate,
+    ...(c.sdpMid != null ? { sdpMid: c.sdpMid } : {}),
+    ...(c.sdpMLineIndex != null ? { sdpMLineIndex: c.sdpMLineIndex } : {}),
   };
+}
+
+/** `candidates` cut, in order, into runs that each make an m.call.candidates
+ *  content Synapse accepts (MAX_CONTENT_JSON_BYTES). A WebCall session event
+ *  alone may hold 400 KiB of them. Each candidate is counted with a comma:
+ *  one byte too many for the first, on the safe side. */
+export function candidateRuns(callId: string, partyId: string, candidates: IceCandidate[]): IceCandidate[][] {
+  const empty = jsonBytes(candidatesContent(callId, partyId, []));
+  return splitByBytes(candidates, MAX_CONTENT_JSON_BYTES - empty, (c) => jsonBytes(matrixCandidate(c)) + 1);
 }
 
 export function answerContent(callId: string, partyId: string, answer: SessionDescription) {

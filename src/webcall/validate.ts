@@ -3,6 +3,7 @@ import addFormats from "ajv-formats";
 import { BridgeError } from "../errors";
 import { parseAddress } from "../ids/address";
 import { KeysDocument } from "../signing/NodeKeys";
+import { jsonBytes, MAX_CONTENT_JSON_BYTES } from "../util/eventSize";
 import { SessionEvent, SetupRequest, SetupResponse } from "./protocol";
 import defs from "./schemas/defs.json";
 import errorSchema from "./schemas/error.json";
@@ -110,19 +111,18 @@ function badRequest(where: string, errors: ErrorObject[] | null | undefined): Br
 }
 
 /**
- * Synapse refuses an event whose canonical JSON is over 65,536 bytes
- * (event_auth.py `_check_size_limits`). The m.call.invite or m.call.answer
- * carrying an SDP has at most ~4 KiB besides it (call, party, room and user
- * ids of up to 255 characters each, auth and prev events, hashes, the
- * signature), so the SDP may take 61,440 bytes as JSON escapes it ("\r\n" is
- * four) and UTF-8 encodes it. The schemas' maxLength is the same number in
- * characters: necessary, not sufficient.
+ * The m.call.invite or m.call.answer carrying an SDP has at most ~4 KiB
+ * besides it (call, party, room and user ids of up to 255 characters each,
+ * auth and prev events, hashes, the signature: PDU_ENVELOPE_BYTES), so the
+ * SDP may take the rest of Synapse's 64 KiB as JSON escapes it and UTF-8
+ * encodes it. The schemas' maxLength is the same number in characters:
+ * necessary, not sufficient.
  */
-export const MAX_SDP_JSON_BYTES = 61_440;
+export const MAX_SDP_JSON_BYTES = MAX_CONTENT_JSON_BYTES;
 
 function checkSdpSize(field: string, description: { sdp: string } | undefined): void {
   if (description === undefined) return;
-  const bytes = Buffer.byteLength(JSON.stringify(description.sdp), "utf8") - 2;
+  const bytes = jsonBytes(description.sdp) - 2; // not its quotes
   if (bytes > MAX_SDP_JSON_BYTES) {
     throw new BridgeError(413, "WEBCALL_TOO_LARGE",
       `${field}/sdp is too large: ${bytes} bytes as JSON, at most ${MAX_SDP_JSON_BYTES} (a Matrix event holds 64 KiB)`);
