@@ -87,10 +87,11 @@ export class CallActions {
     if (this.expired(call)) return this.expire(call);
     const identity = call.callerIdentity ?? UNVERIFIED;
     await deps.registry.ensure(call.virtualUserId, displayNameFor(call.callerAddress));
-    const ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
-    let room = ensured.room;
-    const created = ensured.created;
-    if (!created && !room.matrixUserJoined) room = await deps.rooms.reinvite(room);
+    let ensured = await deps.rooms.ensure(call.matrixUserId, call.virtualUserId);
+    if ("room" in ensured && !ensured.created && !ensured.room.matrixUserJoined) ensured = await deps.rooms.reinvite(ensured.room);
+    // A DM the homeserver encrypted cannot carry the call (DmRooms.ensure told the callee why).
+    if (!("room" in ensured)) return this.end(call, { reason: "encrypted_dm", party: "could_not_attend" });
+    const { room } = ensured;
     if (call.roomId !== room.roomId || (!room.matrixUserJoined && call.state === "preparing")) {
       const next = await deps.store.transitionCall(call.callId, ["preparing", "awaiting_join"], {
         roomId: room.roomId, state: room.matrixUserJoined ? call.state : "awaiting_join",
@@ -297,8 +298,9 @@ export class CallActions {
   async noticeInPairDm(matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, caller: Address | null, text: string): Promise<void> {
     try {
       await this.deps.registry.ensure(virtualUserId, displayNameFor(caller));
-      const { room } = await this.deps.rooms.ensure(matrixUserId, virtualUserId);
-      await this.deps.homeserver.sendEvent(virtualUserId, room.roomId, "m.room.message", { msgtype: "m.notice", body: text });
+      const ensured = await this.deps.rooms.ensure(matrixUserId, virtualUserId);
+      if (!("room" in ensured)) return;
+      await this.deps.homeserver.sendEvent(virtualUserId, ensured.room.roomId, "m.room.message", { msgtype: "m.notice", body: text });
     } catch (err) {
       log.warn("could not leave a notice", { matrixUserId, virtualUserId, error: (err as Error).message });
     }

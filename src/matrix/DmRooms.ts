@@ -2,6 +2,14 @@ import { MatrixUserId, RoomId } from "../ids/matrix";
 import { DmRoom, Store } from "../store/Store";
 import { HomeserverClient, MatrixRequestError } from "./HomeserverClient";
 
+/** A DM the homeserver made end-to-end encrypted is given up, and says why in its name and topic. */
+export const ENCRYPTED_DM_NAME = "Calls cannot ring here (encrypted room)";
+export const ENCRYPTED_DM_REASON =
+  "This homeserver makes new rooms end-to-end encrypted, and the WebCall bridge cannot take part in encrypted rooms, so calls cannot ring you here. Your homeserver's admin can leave direct chats unencrypted (Synapse: encryption_enabled_by_default_for_room_type).";
+
+/** The pair's DM, or why there can be none. */
+export type EnsuredDm = { room: DmRoom; created: boolean } | { encrypted: true };
+
 /**
  * The one two-person room per (Matrix user, virtual user) pair in which calls
  * between them ring. Cached in memory in front of the store; created by the
@@ -29,8 +37,18 @@ export class DmRooms {
     return stored;
   }
 
-  /** The DM for the pair, created (and the Matrix user invited) if there is none. */
-  async ensure(matrixUserId: MatrixUserId, virtualUserId: MatrixUserId): Promise<{ room: DmRoom; created: boolean }> {
+  /**
+   * The DM for the pair, created (and the Matrix user invited) if there is
+   * none. Synapse's `encryption_enabled_by_default_for_room_type` adds
+   * m.room.encryption to every room it creates, after any `initial_state`
+   * (handlers/room.py, `_send_events_for_new_room`), so a request cannot ask
+   * for a plain room: a new DM is checked, and one that came out encrypted
+   * is given up, with the reason in its name and topic (state is never
+   * encrypted). The virtual user stays in it: were it to leave, no one
+   * would be joined, and Synapse would refuse the invited user's join as a
+   * join of a remote room, so they could never read why.
+   */
+  async ensure(matrixUserId: MatrixUserId, virtualUserId: MatrixUserId): Promise<EnsuredDm> {
     const existing = await this.find(matrixUserId, virtualUserId);
     if (existing) return { room: existing, created: false };
     const roomId = await this.homeserver.createRoom(virtualUserId, {
@@ -39,6 +57,11 @@ export class DmRooms {
       invite: [matrixUserId],
       visibility: "private",
     });
+    if (await this.homeserver.stateEvent(virtualUserId, roomId, "m.room.encryption")) {
+      await this.homeserver.sendState(virtualUserId, roomId, "m.room.name", { name: ENCRYPTED_DM_NAME });
+      await this.homeserver.sendState(virtualUserId, roomId, "m.room.topic", { topic: ENCRYPTED_DM_REASON });
+      return { encrypted: true };
+    }
     const room: DmRoom = { matrixUserId, virtualUserId, roomId, matrixUserJoined: false };
     await this.store.putDmRoom(room);
     this.remember(room);
@@ -55,14 +78,14 @@ export class DmRooms {
 
   /** Invites the Matrix user back into a DM they left; if the virtual user
    *  can no longer invite there, a new DM replaces the old one. */
-  async reinvite(room: DmRoom): Promise<DmRoom> {
+  async reinvite(room: DmRoom): Promise<EnsuredDm> {
     try {
       await this.homeserver.invite(room.virtualUserId, room.roomId, room.matrixUserId);
-      return room;
+      return { room, created: false };
     } catch (err) {
       if (!(err instanceof MatrixRequestError) || err.status !== 403) throw err;
       await this.forget(room.roomId);
-      return (await this.ensure(room.matrixUserId, room.virtualUserId)).room;
+      return this.ensure(room.matrixUserId, room.virtualUserId);
     }
   }
 

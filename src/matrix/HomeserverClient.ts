@@ -65,11 +65,6 @@ export class HomeserverClient {
     await this.request("PUT", `/_matrix/client/v3/profile/${enc(as)}/displayname`, as, { displayname });
   }
 
-  /** The user's display name in one room only: its own member event there, sent directly. */
-  async setRoomDisplayName(as: MatrixUserId, roomId: RoomId, displayname: string): Promise<void> {
-    await this.request("PUT", `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(as)}`, as, { membership: "join", displayname });
-  }
-
   /**
    * Whether a local user exists. Asks for the display name field, not the
    * whole profile: Synapse (handlers/profile.py) answers `GET /profile/{id}`
@@ -131,6 +126,10 @@ export class HomeserverClient {
     const res = await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/messages?dir=b&limit=${limit}&filter=${filter}`, as);
     const chunk = Array.isArray(res.chunk) ? res.chunk as Array<{ type?: unknown; sender?: unknown; content?: { call_id?: unknown } }> : [];
     return chunk.some((e) => e.type === type && e.sender === as && e.content?.call_id === callId);
+  }
+
+  async sendState(as: MatrixUserId, roomId: RoomId, type: string, content: object, stateKey = ""): Promise<void> {
+    await this.request("PUT", `/_matrix/client/v3/rooms/${enc(roomId)}/state/${enc(type)}/${enc(stateKey)}`, as, content);
   }
 
   /** A state event's content, or undefined when the room has none. */

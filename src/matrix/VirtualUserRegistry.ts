@@ -39,7 +39,7 @@ export class VirtualUserRegistry {
   /** Makes `displayName` the user's name in `roomId`, which it has joined. */
   async nameIn(userId: MatrixUserId, roomId: RoomId, displayName: string): Promise<void> {
     if (this.roomNames.get(roomId) === displayName) return;
-    await this.homeserver.setRoomDisplayName(userId, roomId, displayName);
+    await this.homeserver.sendState(userId, roomId, "m.room.member", { membership: "join", displayname: displayName }, userId);
     this.roomNames.set(roomId, displayName);
   }
 
