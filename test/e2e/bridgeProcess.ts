@@ -64,7 +64,8 @@ export class BridgeProcess {
 
   kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return Promise.resolve();
+    // A child ended by a signal keeps exitCode null: it has exited all the same.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     return new Promise((resolve) => {
       child.once("exit", () => resolve());
       child.kill(signal);

@@ -134,7 +134,8 @@ export class SynapseServer {
   /** Stops the process (SIGTERM, as an operator's restart does) and waits for it to exit. */
   async kill(signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    // A process ended by a signal keeps exitCode null: it has exited all the same.
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       child.once("exit", () => resolve());
       child.kill(signal);
