@@ -118,8 +118,9 @@ describe("test homeserver: rooms and membership rules", () => {
     expect(((await notJson.json()) as { errcode: string }).errcode).toBe("M_NOT_JSON");
   });
 
-  it("answers profile lookups of unknown users with 404 M_NOT_FOUND", async () => {
-    expect((await call(hs.url, "GET", `/profile/${enc("@ghost:example.org")}`)).body.errcode).toBe("M_NOT_FOUND");
+  it("answers profile lookups of unknown users with 404 (M_UNKNOWN for the whole profile, as Synapse's storage error)", async () => {
+    expect((await call(hs.url, "GET", `/profile/${enc("@ghost:example.org")}`)).body.errcode).toBe("M_UNKNOWN");
+    expect((await call(hs.url, "GET", `/profile/${enc("@ghost:example.org")}/displayname`)).body.errcode).toBe("M_NOT_FOUND");
     expect((await call(hs.url, "GET", `/profile/${enc(alice.userId)}`)).body).toEqual({ displayname: "Alice" });
   });
 });

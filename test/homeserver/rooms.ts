@@ -2,10 +2,11 @@
  * Room operations with Synapse's rules: createRoom presets, membership transitions as the
  * auth rules allow them (join rules, invites, kicks, bans, power levels), sending and redaction.
  */
-import type { HomeserverCore } from "./core";
+import type { EventDraft, HomeserverCore } from "./core";
 import { MatrixError, badJson, forbidden, invalidParam, notFound } from "./errors";
 import { strippedEvent } from "./format";
 import { newRoomId, parseId } from "./ids";
+import { checkEventSize, checkProfileValue } from "./limits";
 import { Room } from "./room";
 import { membershipOf, type Json, type StoredEvent } from "./types";
 
@@ -92,7 +93,7 @@ export class Rooms {
     const room = new Room(newRoomId(this.core.serverName));
     this.core.rooms.set(room.roomId, room);
     const send = (type: string, content: Json, stateKey = ""): StoredEvent =>
-      this.core.persist(room, { type, sender: creator, content, state_key: stateKey });
+      this.persist(room, { type, sender: creator, content, state_key: stateKey });
 
     const creationContent = (body["creation_content"] ?? {}) as Json;
     send("m.room.create", { ...creationContent, creator, room_version: roomVersion });
@@ -192,6 +193,8 @@ export class Rooms {
 
   private persistMembership(room: Room, req: MembershipRequest): StoredEvent {
     const content: Json = { ...(req.content ?? {}) };
+    checkProfileValue("displayname", content["displayname"], "M_BAD_JSON");
+    checkProfileValue("avatar_url", content["avatar_url"], "M_BAD_JSON");
     // Synapse fills the target's global profile into joins and invites unless the client set per-room values.
     if (req.membership === "join" || req.membership === "invite") {
       const profile = this.core.users.get(req.target);
@@ -200,13 +203,19 @@ export class Rooms {
     }
     content["membership"] = req.membership;
     const inviteRoomState = req.membership === "invite" ? this.strippedStateFor(room, req.sender) : undefined;
-    return this.core.persist(room, {
+    return this.persist(room, {
       type: "m.room.member",
       sender: req.sender,
       content,
       state_key: req.target,
       ...(inviteRoomState ? { inviteRoomState } : {}),
     });
+  }
+
+  /** Every event this server creates passes Synapse's size limits first. */
+  private persist(room: Room, draft: EventDraft): StoredEvent {
+    checkEventSize(this.core.serverName, room.roomId, draft);
+    return this.core.persist(room, draft);
   }
 
   strippedStateFor(room: Room, inviter: string): Json[] {
@@ -255,7 +264,7 @@ export class Rooms {
       const own = target?.sender === sender;
       if (!own && userLevel < room.actionLevel("redact")) throw forbidden("You don't have permission to redact events");
     }
-    return this.core.persist(room, { sender, ...draft });
+    return this.persist(room, { sender, ...draft });
   }
 
   /** A room member's view of which users are in which membership (for /members and friends). */

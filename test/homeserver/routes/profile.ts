@@ -1,8 +1,10 @@
-/** Profiles. GET answers 404 for unknown users (bridges use this to test whether a user exists). */
+/** Profiles. GET answers 404 for unknown users, and the whole profile 404 for a user with no name and no avatar, as Synapse does. */
 import { Router } from "express";
 import { authenticate } from "../auth";
-import { MatrixError, notFound } from "../errors";
+import { MatrixError, invalidParam, notFound } from "../errors";
 import { body, param, route } from "../http";
+import { parseId } from "../ids";
+import { checkProfileValue } from "../limits";
 import type { Json } from "../types";
 import type { UserRecord } from "../users";
 import type { Deps } from "./deps";
@@ -14,6 +16,7 @@ export function profileRouter({ core, rooms }: Deps): Router {
   const r = Router();
 
   const lookup = (userId: string): UserRecord => {
+    if (!parseId("@", userId)) throw invalidParam("Invalid user id");
     const u = core.users.get(userId);
     if (!u) throw notFound("Profile was not found");
     return u;
@@ -26,7 +29,15 @@ export function profileRouter({ core, rooms }: Deps): Router {
     return out;
   };
 
-  route(r, "get", "/profile/:userId", (req) => profileJson(lookup(param(req, "userId"))));
+  // Synapse (handlers/profile.py get_profile): 404 for a user with neither
+  // field set, and a storage error's M_UNKNOWN for a user with no profile row.
+  route(r, "get", "/profile/:userId", (req) => {
+    const userId = param(req, "userId");
+    if (parseId("@", userId) && !core.users.get(userId)) throw new MatrixError(404, "M_UNKNOWN", "No row found (profiles)");
+    const profile = profileJson(lookup(userId));
+    if (Object.keys(profile).length === 0) throw notFound("Profile was not found");
+    return profile;
+  });
 
   for (const field of Object.keys(FIELDS) as Field[]) {
     route(r, "get", `/profile/:userId/${field}`, (req) => {
@@ -45,6 +56,7 @@ export function profileRouter({ core, rooms }: Deps): Router {
       if (!(field in b)) throw new MatrixError(400, "M_MISSING_PARAM", `Missing key '${field}'`);
       const value = b[field];
       if (value !== null && typeof value !== "string") throw new MatrixError(400, "M_INVALID_PARAM", `${field} must be a string`);
+      checkProfileValue(field, value, "M_UNKNOWN");
       const u = lookup(userId);
       if (value === null || value === "") delete u[FIELDS[field]];
       else u[FIELDS[field]] = value;

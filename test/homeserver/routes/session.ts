@@ -66,6 +66,9 @@ export function sessionRouter({ core }: Deps): Router {
     if (!as) throw unknownToken();
     const username = typeof b["user"] === "string" ? b["user"] : b["username"];
     if (typeof username !== "string") throw missingParam("Missing params: ['username']");
+    // Synapse's only length check on this path (rest/client/register.py): an appservice may
+    // register a user id over 255 characters, whose events then fail (limits.ts).
+    if (username.length > 512) throw new MatrixError(400, "M_UNKNOWN", "Invalid username");
     const localpart = username.startsWith("@") ? (parseId("@", username)?.localpart ?? username) : username;
     const userId = `@${localpart}:${core.serverName}`;
     if (!as.isInterestedInUser(userId)) {
