@@ -23,8 +23,11 @@ describe("bridge to bridge", () => {
 
   beforeAll(async () => {
     const [alphaPort, betaPort] = [await freePort(), await freePort()];
-    alpha = await BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, outbound: { nodes: { "beta.test": `http://127.0.0.1:${betaPort}/webcall` } } });
-    beta = await BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, outbound: { nodes: { "alpha.test": `http://127.0.0.1:${alphaPort}/webcall` } } });
+    // The two homeservers start side by side: each Synapse takes seconds.
+    [alpha, beta] = await Promise.all([
+      BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, outbound: { nodes: { "beta.test": `http://127.0.0.1:${betaPort}/webcall` } } }),
+      BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, outbound: { nodes: { "alpha.test": `http://127.0.0.1:${alphaPort}/webcall` } } }),
+    ]);
     alice = await startMatrixClient({ baseUrl: alpha.hs.url, ...(await alpha.hs.createUser("alice")) });
     bob = await startMatrixClient({ baseUrl: beta.hs.url, ...(await beta.hs.createUser("bob")) });
     clients.push(alice, bob);

@@ -47,8 +47,11 @@ describe("glare across two bridges", () => {
     const toAlpha = await delayingProxy(() => `http://127.0.0.1:${alphaPort}/webcall`, () => delay);
     const toBeta = await delayingProxy(() => `http://127.0.0.1:${betaPort}/webcall`, () => delay);
     proxies.push(toAlpha, toBeta);
-    alpha = await BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, outbound: { nodes: { "beta.test": toBeta.url } } });
-    beta = await BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, outbound: { nodes: { "alpha.test": toAlpha.url } } });
+    // The two homeservers start side by side: each Synapse takes seconds.
+    [alpha, beta] = await Promise.all([
+      BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, outbound: { nodes: { "beta.test": toBeta.url } } }),
+      BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, outbound: { nodes: { "alpha.test": toAlpha.url } } }),
+    ]);
     alice = new RawMatrixUser(alpha.hs, await alpha.hs.createUser("alice"));
     bob = new RawMatrixUser(beta.hs, await beta.hs.createUser("bob"));
     aliceRoom = (await alice.request("POST", "/_matrix/client/v3/createRoom", { preset: "trusted_private_chat", is_direct: true, invite: [BOB_AT_ALPHA] })).room_id;

@@ -15,10 +15,13 @@ describe("forwarding between two bridges", () => {
 
   beforeAll(async () => {
     const [alphaPort, betaPort] = [await freePort(), await freePort()];
-    alpha = await BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, calls: { neutralAnswerMs: 100 },
-      outbound: { nodes: { "beta.test": `http://127.0.0.1:${betaPort}/webcall` } } });
-    beta = await BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, calls: { neutralAnswerMs: 100 },
-      outbound: { nodes: { "alpha.test": `http://127.0.0.1:${alphaPort}/webcall` } } });
+    // The two homeservers start side by side: each Synapse takes seconds.
+    [alpha, beta] = await Promise.all([
+      BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, calls: { neutralAnswerMs: 100 },
+        outbound: { nodes: { "beta.test": `http://127.0.0.1:${betaPort}/webcall` } } }),
+      BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, calls: { neutralAnswerMs: 100 },
+        outbound: { nodes: { "alpha.test": `http://127.0.0.1:${alphaPort}/webcall` } } }),
+    ]);
   });
   afterAll(async () => {
     await alpha.stop();

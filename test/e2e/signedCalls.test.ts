@@ -29,8 +29,11 @@ describe("signed WebCall between nodes", () => {
     };
     employer = await SignedNode.start("employer.com", employerPort, nodes);
     evil = await SignedNode.start("evil.example", evilPort, nodes);
-    alpha = await BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, calls: { neutralAnswerMs: 100 }, outbound: { nodes } });
-    beta = await BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, calls: { neutralAnswerMs: 100 }, outbound: { nodes } });
+    // The two homeservers start side by side: each Synapse takes seconds.
+    [alpha, beta] = await Promise.all([
+      BridgeFixture.start({ serverName: "alpha.test", webcallPort: alphaPort, calls: { neutralAnswerMs: 100 }, outbound: { nodes } }),
+      BridgeFixture.start({ serverName: "beta.test", webcallPort: betaPort, calls: { neutralAnswerMs: 100 }, outbound: { nodes } }),
+    ]);
   });
   afterAll(async () => {
     await alpha.stop();
