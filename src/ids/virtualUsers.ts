@@ -19,7 +19,7 @@ export class VirtualUsers {
   }
 
   /** Throws 400 WEBCALL_BAD_ADDRESS for an address whose user id would be
-   *  longer than Matrix allows (255: Synapse refuses to register it). */
+   *  longer than Matrix allows (255: Synapse registers such a user but refuses every event it sends). */
   userIdFor(address: Address | null): MatrixUserId {
     if (address === null) return this.anonymous;
     const userId = `@${this.prefix}${escapeLocalpart(address)}:${this.serverName}`;
