@@ -4,6 +4,7 @@ import { runBridge, RunningBridge } from "../src/bridge";
 import { parseConfig } from "../src/config/load";
 import * as evaluate from "../src/rules/evaluate";
 import { UserRules } from "../src/rules/types";
+import { HomeserverClient } from "../src/matrix/HomeserverClient";
 import { CallerCheck } from "../src/signing/CallerCheck";
 import { RequestVerifier } from "../src/signing/RequestVerifier";
 import { summary } from "./stats";
@@ -49,10 +50,31 @@ CallerCheck.prototype.identify = async function (this: CallerCheck, claim) {
   return checked;
 };
 
-process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; userRules?: UserRules }) => {
+// Every request the bridge makes to the homeserver, by method and path with
+// ids and transaction ids elided: how many round trips a warm setup costs,
+// beside the one send the floor makes. And for each m.call.invite, when its
+// PUT started (on the machine's clock, performance.timeOrigin + now(), which
+// the driver shares) and how long it took: where a setup's time goes.
+const homeserverRequests = new Map<string, number>();
+const inviteSends = new Map<string, { start: number; ms: number }>();
+type Request = (method: string, path: string, ...rest: unknown[]) => Promise<unknown>;
+const client = HomeserverClient.prototype as unknown as { request: Request };
+const plainRequest = client.request;
+client.request = async function (this: HomeserverClient, method, path, ...rest) {
+  const key = `${method} ${path.split("?")[0]!.split("/").map((seg) => (/%|:|^[!@]/.test(seg) || (seg.includes(".") && !seg.startsWith("m."))) ? "…" : seg).join("/")}`;
+  homeserverRequests.set(key, (homeserverRequests.get(key) ?? 0) + 1);
+  const invite = /\/send\/m\.call\.invite\/invite\.([^/?]+)/.exec(path);
+  const t0 = performance.now();
+  const result = await plainRequest.call(this, method, path, ...rest);
+  if (invite) inviteSends.set(decodeURIComponent(invite[1]!), { start: performance.timeOrigin + t0, ms: performance.now() - t0 });
+  return result;
+};
+
+process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; appservicePort?: number; userRules?: UserRules }) => {
   try {
     if (msg.cmd === "start") {
-      bridge = await runBridge(parseConfig(msg.config!, "bench"), msg.registration, 0);
+      // A homeserver that reads registrations at start-up (Synapse) was told the appservice port beforehand.
+      bridge = await runBridge(parseConfig(msg.config!, "bench"), msg.registration, msg.appservicePort ?? 0);
       process.send!({ id: msg.id, result: { appservicePort: bridge.appservicePort, webcallPort: bridge.webcallPort } });
     } else if (msg.cmd === "saveRules") {
       // Straight into the running bridge's store, as a first save; call it
@@ -65,8 +87,11 @@ process.on("message", async (msg: { id: number; cmd: string; config?: string; re
       process.send!({ id: msg.id, result: {
         decide: Object.fromEntries([...decideTimes].map(([rules, samples]) => [rules, summary(samples)])),
         verify: summary(signing.verify), identify: summary(signing.identify), verified: signing.verified, unverified: signing.unverified,
+        homeserverRequests: Object.fromEntries(homeserverRequests), inviteSends: Object.fromEntries(inviteSends),
       } });
       decideTimes.clear();
+      homeserverRequests.clear();
+      inviteSends.clear();
       Object.assign(signing, { verify: [], identify: [], verified: 0, unverified: 0 });
     } else if (msg.cmd === "memory") {
       const gc = (globalThis as { gc?: () => void }).gc;

@@ -2,8 +2,10 @@
  * Outbound overhead: from a Matrix user's m.call.invite (sent to the
  * homeserver) to the callee's node receiving POST /webcall, on a warm path
  * (the node is known, so no discovery request). The floor is the homeserver's
- * own push time: a probe appservice in the same room receives the same event
- * in the same kind of transaction, and its arrival is timed the same way.
+ * own push time: another appservice receives the same event in the same kind
+ * of transaction (on the in-process homeserver a probe joined to the room, on
+ * Synapse its test observer, interested in every room), and its arrival is
+ * timed the same way.
  */
 import express from "express";
 import http from "node:http";
@@ -41,18 +43,21 @@ function arrival(waiters: Waiters, key: string): Promise<number> {
   return new Promise((resolve) => waiters.set(key, (at) => { waiters.delete(key); resolve(at); }));
 }
 
-export async function measureOutbound(opts: {
-  hsUrl: string; serverName: string; remoteDomain: string; iterations: number;
-  hsCall: (cmd: string, payload?: object) => Promise<any>;
+/** Where the homeserver's pushes of m.call.invite events are seen (by call_id): the floor. */
+export type InvitePushes = Waiters;
+
+interface OutboundRun {
+  hsUrl: string; serverName: string; remoteDomain: string; iterations: number; warmup?: number;
   node: Awaited<ReturnType<typeof startRemoteNode>>;
   offer: { type: "offer"; sdp: string };
-}) {
-  const { hsUrl, serverName, hsCall, node } = opts;
-  const virtual = `@webcall_alf=40${opts.remoteDomain}:${serverName}`;
+}
+
+/** On the in-process homeserver: a probe appservice, joined to bob's DM, receives the floor's pushes. */
+export async function measureOutbound(opts: OutboundRun & { hsCall: (cmd: string, payload?: object) => Promise<any> }) {
+  const { hsUrl, serverName, hsCall } = opts;
   const probeId = `@probe:${serverName}`;
   const probeToken = randomBytes(16).toString("hex");
-
-  const pushes: Waiters = new Map();
+  const pushes: InvitePushes = new Map();
   const probeApp = express();
   probeApp.use(express.json({ limit: "10mb" }));
   probeApp.put("/_matrix/app/v1/transactions/:txn", (req, res) => {
@@ -62,8 +67,28 @@ export async function measureOutbound(opts: {
   });
   const probe = await listen(probeApp);
   await hsCall("registerAppservice", { reg: { id: "probe", url: probe.url, as_token: probeToken, hs_token: randomBytes(16).toString("hex"), sender_localpart: "probe", rate_limited: false, namespaces: { users: [{ exclusive: true, regex: `@probe:${serverName.replace(/\./g, "\\.")}` }] } } });
-
   const bob = await hsCall("createUser", { localpart: "bob" });
+  try {
+    return await measureOutboundPath({ ...opts, bob, pushes, joinFloor: async (roomPath, asBob) => {
+      await asBob("POST", `${roomPath}/invite`, { user_id: probeId });
+      await fetch(`${hsUrl}${roomPath}/join?user_id=${encodeURIComponent(probeId)}`, { method: "POST", headers: { authorization: `Bearer ${probeToken}`, "content-type": "application/json" }, body: "{}" });
+    } });
+  } finally {
+    probe.server.closeAllConnections();
+    probe.server.close();
+  }
+}
+
+/** bob calls the remote caller's virtual user in a DM; each invite's arrival
+ *  at the remote node is timed against its push into `pushes`. `joinFloor`
+ *  lets the floor's receiver into the DM, when it needs to be a member. */
+export async function measureOutboundPath(opts: OutboundRun & {
+  bob: { accessToken: string }; pushes: InvitePushes;
+  joinFloor?: (roomPath: string, asBob: (method: string, path: string, body?: object) => Promise<any>) => Promise<void>;
+}) {
+  const { hsUrl, serverName, node, bob, pushes } = opts;
+  const warmup = opts.warmup ?? 30;
+  const virtual = `@webcall_alf=40${opts.remoteDomain}:${serverName}`;
   const asBob = (method: string, path: string, body?: object) => fetch(`${hsUrl}${path}`, {
     method, headers: { authorization: `Bearer ${bob.accessToken}`, "content-type": "application/json" }, body: body ? JSON.stringify(body) : undefined,
   }).then((r) => r.json() as Promise<any>);
@@ -74,11 +99,10 @@ export async function measureOutbound(opts: {
     if (members.joined?.[virtual]) break;
     await new Promise((r) => setTimeout(r, 10));
   }
-  await asBob("POST", `${roomPath}/invite`, { user_id: probeId });
-  await fetch(`${hsUrl}${roomPath}/join?user_id=${encodeURIComponent(probeId)}`, { method: "POST", headers: { authorization: `Bearer ${probeToken}`, "content-type": "application/json" }, body: "{}" });
+  await opts.joinFloor?.(roomPath, asBob);
 
   const via: number[] = [], floor: number[] = [];
-  for (let i = 0; i < opts.iterations + 30; i++) {
+  for (let i = 0; i < opts.iterations + warmup; i++) {
     const callId = `ob-${i}-${randomBytes(8).toString("hex")}`;
     const atNode = arrival(node.setups, callId), pushed = arrival(pushes, callId);
     const t0 = performance.now();
@@ -87,9 +111,7 @@ export async function measureOutbound(opts: {
     const hungUp = arrival(node.hangups, callId);
     await asBob("PUT", `${roomPath}/send/m.call.hangup/${callId}-h`, { call_id: callId, party_id: "BOB", version: "1", reason: "user_hangup" });
     await hungUp;
-    if (i >= 30) { via.push(t1 - t0); floor.push(t2 - t0); }
+    if (i >= warmup) { via.push(t1 - t0); floor.push(t2 - t0); }
   }
-  probe.server.closeAllConnections();
-  probe.server.close();
   return { via: summary(via), floor: summary(floor) };
 }

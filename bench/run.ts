@@ -22,14 +22,16 @@
  * The callers' node is this process too (bench/signing.ts): it publishes
  * employer.com's keys, and the bridge's config names it as employer.com's
  * node, so the bridge checks every signed setup against them.
+ * With `--homeserver synapse`, bench/synapse.ts measures 1, 2 and 4 against
+ * real Synapse instead, each beside Synapse's own time for the same sends.
  */
-import { fork, ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import yaml from "js-yaml";
 import { Client } from "pg";
+import { Child } from "./child";
 import { SyncWatcher } from "./syncWatcher";
 import { ms, summary } from "./stats";
 import { realisticOffer } from "./sdp";
@@ -37,6 +39,7 @@ import { measureOutbound, startRemoteNode } from "./outbound";
 import { BENCH_CALLER, RULE_COUNT, manyRules, measureRules, rulesReportLines, userRules } from "./rules";
 import { measureNeutral, neutralReportLines } from "./neutral";
 import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLines, startCallerNode } from "./signing";
+import { runOnSynapse } from "./synapse";
 import { setLogLevel } from "../src/log";
 import { MatrixUserId } from "../src/ids/matrix";
 
@@ -59,29 +62,6 @@ const CALLER_DOMAIN = BENCH_CALLER.slice(BENCH_CALLER.indexOf("@") + 1);
 /** The contrast: a caller whose setups are not signed (so never verified). */
 const UNSIGNED_CALLER = "alf@unsigned.bench";
 
-/** A child process driven over IPC: the homeserver, or the bridge. */
-class Child {
-  private nextId = 0;
-  private readonly pending = new Map<number, (m: any) => void>();
-  private constructor(private readonly child: ChildProcess, readonly ready: any) {
-    child.on("message", (m: any) => { if (m.id !== undefined) { this.pending.get(m.id)?.(m); this.pending.delete(m.id); } });
-  }
-  static start(script: string, execArgv: string[] = []): Promise<Child> {
-    const child = fork(join(__dirname, script), [], {
-      execArgv: [...execArgv, "-r", join(__dirname, "..", "scripts", "register-ts.cjs")],
-      env: { ...process.env, BENCH_SERVER_NAME: SERVER },
-    });
-    return new Promise((resolve) => child.once("message", (m: any) => resolve(new Child(child, m))));
-  }
-  call(cmd: string, payload: object = {}): Promise<any> {
-    const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, (m) => m.error ? reject(new Error(m.error)) : resolve(m.result));
-      this.child.send({ id, cmd, ...payload });
-    });
-  }
-}
-
 const progress = (what: string) => process.stderr.write(`bench: ${what}\n`);
 
 async function postFull(url: string, body: object, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
@@ -96,7 +76,7 @@ async function post(url: string, body: object, headers: Record<string, string> =
 async function main(): Promise<void> {
   const remote = await startRemoteNode();
   const callerNode: CallerNode = await startCallerNode(CALLER_DOMAIN);
-  const hs = await Child.start("homeserverProcess.ts");
+  const hs = await Child.start("homeserverProcess.ts", SERVER);
   const hsUrl: string = hs.ready.url;
   const dataDir = mkdtempSync(join(tmpdir(), "webcall-bench-"));
   let databaseUrl: string | undefined;
@@ -118,7 +98,7 @@ async function main(): Promise<void> {
     logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },
   });
   const registration = { id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall" };
-  const bridge = await Child.start("bridgeProcess.ts", ["--expose-gc"]);
+  const bridge = await Child.start("bridgeProcess.ts", SERVER, ["--expose-gc"]);
   const ports = await bridge.call("start", { config: configYaml, registration });
   await hs.call("registerAppservice", { reg: { ...registration, url: `http://127.0.0.1:${ports.appservicePort}`, rate_limited: false, namespaces: { users: [{ exclusive: true, regex: "@webcall_.*:example\\.org" }] } } });
   const endpoint = `http://127.0.0.1:${ports.webcallPort}/webcall`;
@@ -402,4 +382,4 @@ async function main(): Promise<void> {
   process.exit(0);
 }
 
-main().catch((err) => { process.stderr.write(`bench failed: ${(err as Error).stack}\n`); process.exit(1); });
+(arg("homeserver", "inprocess") === "synapse" ? runOnSynapse(arg) : main()).catch((err) => { process.stderr.write(`bench failed: ${(err as Error).stack}\n`); process.exit(1); });
