@@ -11,7 +11,7 @@ import { SetupRequest, SetupResponse } from "../webcall/protocol";
 import { CallActions, displayNameFor, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
 import { lesserWins } from "./glare";
-import { answerNeutrally } from "./neutralAnswer";
+import { answerNeutrally, proofAllowance } from "./neutralAnswer";
 import * as notices from "./notices";
 import { Relay } from "./Relay";
 
@@ -27,9 +27,9 @@ const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
  * a crash finds the call where it is.
  *
  * Neutral refusal: every could_not_attend is sent `calls.neutralAnswerMs`
- * after the request arrived (plus the time its signatures took to check,
- * the same whoever is called), whichever path routing took to it, because
- * the whole routing runs inside answerNeutrally; and a first-contact callee
+ * after the request arrived (plus the time its signatures took to check, in
+ * whole steps, the same whoever is called), whichever path routing took to
+ * it, because the whole routing runs inside answerNeutrally; and a first-contact callee
  * the homeserver has not confirmed by then is not rung, so refused, unknown
  * and offline callees look alike in body and in timing. Both the deadline
  * and the waits are on `deps.clock`.
@@ -51,9 +51,10 @@ export class InboundSetup {
     const checked = await this.deps.callers.identify({ caller, callee, signer: ctx.signer, chain: request.chain });
     // The floor starts once the caller's proofs are checked: fetching a node's
     // keys takes however long it takes, the same whoever is called, and must
-    // not eat into the time the homeserver has to confirm the callee.
+    // not eat into the time the homeserver has to confirm the callee. Only in
+    // whole steps, so event-loop delay never moves the deadline (proofAllowance).
     const proofMs = (ctx.signatureCheckMs ?? 0) + clock.now() - checkStarted;
-    const neutralAt = ctx.receivedAt + proofMs + this.deps.calls.neutralAnswerMs;
+    const neutralAt = ctx.receivedAt + proofAllowance(proofMs) + this.deps.calls.neutralAnswerMs;
     const arrival: Arrival = { request, offer: request.offer, caller, callee, signer: ctx.signer, checked, started, neutralAt };
     return answerNeutrally(clock, neutralAt, () => this.route(arrival));
   }

@@ -12,27 +12,35 @@ export interface MonotonicClock {
   sleepUntil(at: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** How early a wait's timer wakes; the rest is waited out turn by turn of the event loop. */
+export const LAST_HOP_MS = 2;
+
 /** performance.now(), and timers that never wake before the deadline. */
 export const systemClock: MonotonicClock = {
   now: () => performance.now(),
   sleepUntil(at, signal) {
     if (at <= performance.now() || signal?.aborted) return Promise.resolve();
     return new Promise((resolve) => {
-      let timer: NodeJS.Timeout | undefined;
+      let turn: NodeJS.Immediate | undefined;
       const done = (): void => {
         clearTimeout(timer);
+        clearImmediate(turn);
         signal?.removeEventListener("abort", done);
         resolve();
       };
-      // Timers count whole milliseconds from the event loop's cached time and
-      // may fire a fraction early: check again and wait out the rest.
+      // A timer fires on the event loop's whole-millisecond clock, at a point
+      // within the millisecond set by when the loop last went idle: for a
+      // refusal, its own handling; for an unknown callee, the lookup's answer.
+      // So a wait ended by a timer would end a fraction of a millisecond
+      // earlier or later depending on what came before it. The timer wakes
+      // early instead, and the wait ends on the first turn of the loop past
+      // the deadline (setImmediate), whatever ran before.
       const check = (): void => {
-        const left = at - performance.now();
-        if (left <= 0) done();
-        else timer = setTimeout(check, Math.ceil(left));
+        if (at <= performance.now()) done();
+        else turn = setImmediate(check);
       };
       signal?.addEventListener("abort", done, { once: true });
-      check();
+      const timer = setTimeout(check, Math.max(0, Math.floor(at - performance.now()) - LAST_HOP_MS));
     });
   },
 };

@@ -1,14 +1,14 @@
 /**
  * Neutral refusal is structural: every could_not_attend from a setup is
  * answered at one deadline fixed when the request arrived (arrival + the
- * time its proofs took + calls.neutralAnswerMs), whoever is called and
+ * time its proofs took, in whole steps, + calls.neutralAnswerMs), whoever is called and
  * whatever the reason, and however long the work before it took. Time is a
  * ManualClock that only moves when the test moves it, so "exactly at the
  * deadline" is exact; the call core, store, rules and homeserver are real
  * (test/calls/inProcessCore.ts). The statistics of real response times are
  * the bench's business (bench/neutral.ts).
  */
-import { answerNeutrally } from "../../src/calls/neutralAnswer";
+import { PROOF_STEP_MS, answerNeutrally } from "../../src/calls/neutralAnswer";
 import { MatrixUserId } from "../../src/ids/matrix";
 import { Rule } from "../../src/rules/types";
 import { SetupRequest, SetupResponse } from "../../src/webcall/protocol";
@@ -118,9 +118,14 @@ describe("every could_not_attend is answered at the deadline fixed on arrival", 
     await expectAnsweredAt(answer, arrivedAt + NEUTRAL_MS);
   });
 
-  it("starts the floor once the caller's proofs are checked", async () => {
-    const { arrivedAt, answer } = arrive(setupTo(`rita@${DOMAIN}`), { signatureCheckMs: 40 });
-    await expectAnsweredAt(answer, arrivedAt + 40 + NEUTRAL_MS);
+  it("starts the floor once the caller's proofs are checked, in whole steps of their time", async () => {
+    const { arrivedAt, answer } = arrive(setupTo(`rita@${DOMAIN}`), { signatureCheckMs: PROOF_STEP_MS + 40 });
+    await expectAnsweredAt(answer, arrivedAt + PROOF_STEP_MS + NEUTRAL_MS);
+  });
+
+  it("is not moved by proof time short of a step (event-loop delay caused by other requests, say)", async () => {
+    const { arrivedAt, answer } = arrive(setupTo(`rita@${DOMAIN}`), { signatureCheckMs: PROOF_STEP_MS - 1 });
+    await expectAnsweredAt(answer, arrivedAt + NEUTRAL_MS);
   });
 });
 
@@ -135,6 +140,16 @@ describe("a call that rings", () => {
 });
 
 describe("answerNeutrally", () => {
+  it("starts the routing only after the event loop has taken in the requests already waiting", async () => {
+    let routed = false;
+    const answered = answerNeutrally(new ManualClock(0), 0, async () => { routed = true; return COULD_NOT_ATTEND; });
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(routed).toBe(false);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(routed).toBe(true);
+    await expect(answered).resolves.toEqual(COULD_NOT_ATTEND);
+  });
+
   it("holds a failure thrown by the routing until the deadline too", async () => {
     const clock = new ManualClock(0);
     const failure = new Error("the store went away");

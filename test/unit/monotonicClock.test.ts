@@ -1,4 +1,4 @@
-import { systemClock } from "../../src/util/monotonicClock";
+import { LAST_HOP_MS, systemClock } from "../../src/util/monotonicClock";
 
 describe("systemClock", () => {
   it("never wakes before the deadline", async () => {
@@ -6,6 +6,20 @@ describe("systemClock", () => {
       const at = systemClock.now() + wait;
       await systemClock.sleepUntil(at);
       expect(systemClock.now()).toBeGreaterThanOrEqual(at);
+    }
+  });
+
+  it("ends a wait on a turn of the event loop, not on a timer, whatever ran before the wait began", async () => {
+    const timeout = jest.spyOn(global, "setTimeout");
+    const turn = jest.spyOn(global, "setImmediate");
+    try {
+      const at = systemClock.now() + 30;
+      await systemClock.sleepUntil(at);
+      expect(timeout.mock.calls[0]![1]).toBeLessThanOrEqual(30 - LAST_HOP_MS);
+      expect(turn).toHaveBeenCalled();
+    } finally {
+      timeout.mockRestore();
+      turn.mockRestore();
     }
   });
 
