@@ -5,7 +5,7 @@ import { TestHomeserver } from "../test/homeserver";
 type Command =
   | { id: number; cmd: "registerAppservice"; reg: Parameters<TestHomeserver["registerAppservice"]>[0] }
   | { id: number; cmd: "createUser"; localpart: string }
-  | { id: number; cmd: "unreachable"; down: boolean }
+  | { id: number; cmd: "unreachableUser"; userId: string; down: boolean }
   | { id: number; cmd: "stop" };
 
 async function main(): Promise<void> {
@@ -15,8 +15,8 @@ async function main(): Promise<void> {
     try {
       if (msg.cmd === "registerAppservice") { hs.registerAppservice(msg.reg); process.send!({ id: msg.id }); }
       if (msg.cmd === "createUser") process.send!({ id: msg.id, result: await hs.createUser(msg.localpart) });
-      // While down it drops every request, as an offline homeserver would (bench/neutral.ts).
-      if (msg.cmd === "unreachable") { hs.unreachable(msg.down); process.send!({ id: msg.id }); }
+      // Drops every request about one user, as an offline homeserver would (bench/neutral.ts).
+      if (msg.cmd === "unreachableUser") { hs.unreachableUser(msg.userId, msg.down); process.send!({ id: msg.id }); }
       if (msg.cmd === "stop") { await hs.stop(); process.send!({ id: msg.id }); process.exit(0); }
     } catch (err) {
       process.send!({ id: msg.id, error: (err as Error).message });

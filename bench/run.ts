@@ -1,6 +1,6 @@
 /**
  * The bridge's benchmark: one command, one run, every figure.
- *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200]
+ *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral]
  *
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
  *    against the same homeserver send done directly (the floor), for a
@@ -15,8 +15,10 @@
  * 6. Signing plus verifying one setup, and identifying its caller
  *    (bench/signing.ts), in this process.
  * 7. Neutral refusal: how long could_not_attend takes for a refused, an
- *    unknown and an offline callee, and whether a two-sample KS test tells
- *    them apart (bench/neutral.ts), while the bridge runs.
+ *    unknown and an offline callee, in mixed bursts, one at a time and in
+ *    bursts of one kind, and whether a two-sample KS test tells them apart
+ *    (bench/neutral.ts), while the bridge runs; `--only neutral` runs this
+ *    section alone.
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  * The callers' node is this process too (bench/signing.ts): it publishes
@@ -52,6 +54,8 @@ const SETUPS = Number(arg("setups", "3000"));
 const RINGING = Number(arg("ringing", "1000"));
 const SIGNING_ITERATIONS = Number(arg("signing-iterations", "5000"));
 const NEUTRAL_CALLS = Number(arg("neutral-calls", "200"));
+/** `--only neutral`: that section alone. */
+const ONLY = arg("only", "");
 /** calls.neutralAnswerMs, as in production (its default). */
 const NEUTRAL_FLOOR_MS = 300;
 const SERVER = "example.org";
@@ -179,6 +183,45 @@ async function main(): Promise<void> {
   const virtualOf = (caller: string) => `@webcall_${caller.replace("@", "=40")}:${SERVER}`;
   const virtualAlf = virtualOf(BENCH_CALLER);
 
+  async function stopChildren(): Promise<void> {
+    await sync.stop();
+    await carolSync.stop();
+    await daveSync.stop();
+    await bridge.call("stop").catch(() => undefined);
+    await hs.call("stop").catch(() => undefined);
+    remote.close();
+  }
+  async function dropStore(): Promise<void> {
+    rmSync(dataDir, { recursive: true, force: true });
+    if (STORE === "postgres") {
+      const admin = new Client({ connectionString: PG_URL });
+      await admin.connect(); await admin.query(`DROP SCHEMA ${pgSchema} CASCADE`); await admin.end();
+    }
+  }
+  /** 7. Neutral refusal, while the bridge runs (employer.com's keys were fetched in the warm-up). */
+  async function neutralSection(): Promise<string[]> {
+    progress(`neutral refusal: ${NEUTRAL_CALLS} calls each to a refused, an unknown and an offline callee: mixed bursts, one at a time, bursts of one kind`);
+    const offline = `@olga:${SERVER}`;
+    await hs.call("unreachableUser", { userId: offline, down: true });
+    const report = await measureNeutral({
+      endpoint, calls: NEUTRAL_CALLS,
+      callee: (kind, n) => ({ refused: `rita@${SERVER}`, unknown: `nobody${n}@${SERVER}`, offline: `olga@${SERVER}` })[kind],
+      caller: (kind, n) => `neutral-${kind}-${n}@${CALLER_DOMAIN}`,
+      setup: (caller, calleeId) => setup(caller, calleeId, true),
+    }, NEUTRAL_FLOOR_MS);
+    await hs.call("unreachableUser", { userId: offline, down: false });
+    return neutralReportLines(report);
+  }
+  // --only neutral: that section alone, for short runs.
+  if (ONLY === "neutral") {
+    const lines = [`matrix-appservice-webcall bench — store: ${STORE}, node ${process.version}, neutral refusal only`, ``, ...await neutralSection()];
+    await stopChildren();
+    await callerNode.close();
+    process.stdout.write(lines.join("\n") + "\n");
+    await dropStore();
+    process.exit(0);
+  }
+
   /** One warm call through the bridge: POST /webcall until the invite is in the callee's /sync.
    *  A signed setup is built and signed before the clock starts: that is the caller's node's work. */
   async function viaBridgeOnce(callee: Callee, i: number, caller = BENCH_CALLER, signed = true): Promise<number> {
@@ -260,14 +303,7 @@ async function main(): Promise<void> {
   progress("measuring the outbound warm path against the homeserver's push");
   const out = await measureOutbound({ hsUrl, serverName: SERVER, remoteDomain: "remote.bench", iterations: ITERATIONS, hsCall: (cmd, payload) => hs.call(cmd, payload), node: remote, offer: OFFER });
 
-  progress(`neutral refusal: ${NEUTRAL_CALLS} calls each to a refused, an unknown and an offline callee`);
-  const neutral = await measureNeutral({
-    endpoint, calls: NEUTRAL_CALLS,
-    callee: (kind, n) => ({ refused: `rita@${SERVER}`, unknown: `nobody${n}@${SERVER}`, offline: `olga@${SERVER}` })[kind],
-    caller: (kind, n) => `neutral-${kind}-${n}@${CALLER_DOMAIN}`,
-    setup: (caller, calleeId) => setup(caller, calleeId, true),
-    unreachable: (down) => hs.call("unreachable", { down }),
-  }, NEUTRAL_FLOOR_MS);
+  const neutral = await neutralSection();
 
   progress(`warming ${CONCURRENCY} callers`);
   // 2. Throughput: 100 concurrent callers of employer.com, each with a warm DM,
@@ -352,14 +388,9 @@ async function main(): Promise<void> {
     `memory per ringing call (${RINGING} calls${m1.gc ? ", after GC, bridge process only" : ""}):`,
     `  JS heap ${perCall("heapUsed").toFixed(2)} KB   external ${perCall("external").toFixed(2)} KB   RSS ${perCall("rss").toFixed(2)} KB   (target ≤ 20 KB)`,
     ``,
-    ...neutralReportLines(neutral),
+    ...neutral,
   ];
-  await sync.stop();
-  await carolSync.stop();
-  await daveSync.stop();
-  await bridge.call("stop").catch(() => undefined);
-  await hs.call("stop").catch(() => undefined);
-  remote.close();
+  await stopChildren();
 
   // 5. Rule evaluation, in this process, on the bridge's store (now closed by the bridge).
   progress(`rule evaluation with ${RULE_COUNT} rules`);
@@ -373,12 +404,7 @@ async function main(): Promise<void> {
   await callerNode.close();
   lines.push(``, ...signingReportLines(signingReport, CALLER_DOMAIN));
   process.stdout.write(lines.join("\n") + "\n");
-
-  rmSync(dataDir, { recursive: true, force: true });
-  if (STORE === "postgres") {
-    const admin = new Client({ connectionString: PG_URL });
-    await admin.connect(); await admin.query(`DROP SCHEMA ${pgSchema} CASCADE`); await admin.end();
-  }
+  await dropStore();
   process.exit(0);
 }
 

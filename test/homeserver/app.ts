@@ -22,7 +22,9 @@ export function createApp(core: HomeserverCore): { app: express.Express; rooms: 
   const app = express();
   app.disable("x-powered-by");
   app.disable("etag");
-  app.use((req, _res, next) => (core.unreachable ? req.socket.destroy() : next()));
+  const aboutUnreachableUser = (path: string): boolean =>
+    core.unreachableUsers.size > 0 && [...core.unreachableUsers].some((userId) => decodeURIComponent(path).includes(userId));
+  app.use((req, _res, next) => (core.unreachable || aboutUnreachableUser(req.path) ? req.socket.destroy() : next()));
   app.use(jsonBodies());
 
   app.use("/_matrix/client", versionsRouter());

@@ -27,6 +27,9 @@ export class HomeserverCore extends EventEmitter {
   readonly users: UserStore;
   /** While set, every client-server request has its connection dropped (the server is "down"). */
   unreachable = false;
+  /** Users every request about whom has its connection dropped: to a bridge
+   *  looking one up, the same failed lookup as a server that is down. */
+  readonly unreachableUsers = new Set<string>();
   readonly rooms = new Map<string, Room>();
   /** "#alias:server" -> room id. */
   readonly aliases = new Map<string, string>();

@@ -102,6 +102,12 @@ export class TestHomeserver {
     this.core.unreachable = down;
   }
 
+  /** While set, every request about `userId` is dropped, as if the server were down. */
+  unreachableUser(userId: string, down: boolean): void {
+    if (down) this.core.unreachableUsers.add(userId);
+    else this.core.unreachableUsers.delete(userId);
+  }
+
   /** While down, every push attempt fails and is retried with the same txnId; going up retries at once. */
   appserviceDown(down: boolean): void {
     for (const link of this.core.links.values()) link.setDown(down);
