@@ -8,6 +8,7 @@ import { CallRecord, CallState, LIVE_STATES } from "../store/Store";
 import { HangupReason, IceCandidate } from "../webcall/protocol";
 import { CallDeps, pairKey } from "./CallDeps";
 import { CandidateBatcher } from "./CandidateBatcher";
+import { Resender } from "./Resender";
 import { KeyedMutex } from "./KeyedMutex";
 import { LruCache } from "../util/LruCache";
 import { splitByBytes } from "../util/eventSize";
@@ -56,6 +57,8 @@ export class CallActions {
   private readonly maybeInvited = new Set<string>();
   /** The last "who is calling" line each DM was told (see noticeWhoIsCalling). */
   private readonly lastCallerLine = new LruCache<string, string>(10_000);
+  /** Endings the homeserver could not take when the call ended. */
+  private readonly resender = new Resender();
 
   constructor(private readonly deps: CallDeps) {
     this.toMatrix = new CandidateBatcher(deps.calls.candidateBatchMs, (id, c) => this.flushToMatrix(id, c), (id, c) => {
@@ -276,8 +279,12 @@ export class CallActions {
         ? ev.rejectContent(call.callId, call.bridgePartyId)
         : ev.hangupContent(call.callId, call.bridgePartyId, "hangup" in ending.matrix ? ending.matrix.hangup : "user_hangup");
       const type = "reject" in ending.matrix && call.matrixVersion === "1" ? ev.CALL_REJECT : ev.CALL_HANGUP;
-      await homeserver.sendEvent(call.virtualUserId, call.roomId, type, content, `end.${call.callId}`)
-        .catch((err: Error) => log.warn("could not send the Matrix side's ending", { callId: call.callId, error: err.message }));
+      const roomId = call.roomId;
+      const send = () => homeserver.sendEvent(call.virtualUserId, roomId, type, content, `end.${call.callId}`);
+      await send().catch((err: Error) => {
+        log.warn("could not send the Matrix side's ending; will retry", { callId: call.callId, error: err.message });
+        this.resender.retry(`end.${call.callId}`, send);
+      });
     }
     if (ending.party && call.tokenHash) await party.send(ended, { type: "hangup", reason: ending.party });
     else party.wake(call.callId);
@@ -378,6 +385,7 @@ export class CallActions {
     await this.mutex.idle();
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.resender.close();
     this.toMatrix.close();
     this.toParty.close();
   }
