@@ -33,9 +33,10 @@ export async function runOnSynapse(arg: (name: string, fallback: string) => stri
   const setups = Number(arg("setups", "2000"));
   const rounds = Number(arg("rounds", "2"));
   const database = arg("synapse-db", "tmpfs") === "disk" ? "disk" : "tmpfs";
+  const store = arg("store", "pglite") === "postgres" ? "postgres" : "pglite";
   const offer = { type: "offer" as const, sdp: realisticOffer() };
   progress("starting Synapse and the bridge");
-  const rig = await SynapseRig.start({ callerDomain: CALLER_DOMAIN, remoteDomain: REMOTE_DOMAIN, offer, database });
+  const rig = await SynapseRig.start({ callerDomain: CALLER_DOMAIN, remoteDomain: REMOTE_DOMAIN, offer, database, store });
   const { sync } = rig;
 
   const dmRoom = await rig.warmCaller(BENCH_CALLER);
@@ -121,7 +122,7 @@ export async function runOnSynapse(arg: (name: string, fallback: string) => stri
 
   const row = (label: string, s: Stats, note = "") => `  ${label.padEnd(24)} median ${ms(s.median).padStart(9)}   p99 ${ms(s.p99).padStart(9)}   ${note}`;
   const lines = [
-    `matrix-appservice-webcall bench — homeserver: Synapse ${rig.version} (SQLite on ${database === "tmpfs" ? "tmpfs" : "disk"}), store: pglite, node ${process.version}, ${iterations} iterations, offer SDP ${offer.sdp.length} bytes`,
+    `matrix-appservice-webcall bench — homeserver: Synapse ${rig.version} (SQLite on ${database === "tmpfs" ? "tmpfs" : "disk"}), store: ${rig.pgSchema ? "postgresql" : "pglite"}, node ${process.version}, ${iterations} iterations, offer SDP ${offer.sdp.length} bytes`,
     ``,
     `inbound warm path (registered virtual user, existing DM): POST /webcall → m.call.invite in alice's /sync, interleaved with the floor`,
     `  signed setups from ${BENCH_CALLER} (placed hop, fresh WebCall-Signature, signed before the clock starts); all ${times.verified} verified, rung under ring_verified (unsigned: could_not_attend)`,

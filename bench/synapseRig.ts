@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
+import { Client } from "pg";
 import type { RoomEvent } from "../test/homeserver/types";
 import { freePort } from "../test/support/ports";
 import { SynapseServer } from "../test/synapse/server";
@@ -34,7 +35,7 @@ export class SynapseRig {
     readonly synapse: SynapseServer, readonly bridge: Child, readonly endpoint: string, readonly asToken: string,
     readonly callerNode: CallerNode, readonly remote: Awaited<ReturnType<typeof startRemoteNode>>,
     readonly alice: { userId: string; accessToken: string }, readonly sync: SyncWatcher,
-    readonly offer: Offer, private readonly dataDirs: string[], readonly version: string,
+    readonly offer: Offer, private readonly dataDirs: string[], readonly version: string, readonly pgSchema: string | undefined,
   ) {
     synapse.observer.on("event", (event) => {
       const at = performance.now();
@@ -47,7 +48,7 @@ export class SynapseRig {
   /** `database: "tmpfs"` keeps Synapse's SQLite file in /dev/shm, so that a
    *  commit does not wait for the disk's fsync (what PostgreSQL's group
    *  commit and a production disk make cheap); "disk" leaves it in Synapse's folder. */
-  static async start(o: { callerDomain: string; remoteDomain: string; offer: Offer; database: "tmpfs" | "disk" }): Promise<SynapseRig> {
+  static async start(o: { callerDomain: string; remoteDomain: string; offer: Offer; database: "tmpfs" | "disk"; store: "pglite" | "postgres" }): Promise<SynapseRig> {
     const remote = await startRemoteNode();
     const dbDir = o.database === "tmpfs" ? mkdtempSync("/dev/shm/webcall-bench-synapse-") : undefined;
     const callerNode = await startCallerNode(o.callerDomain);
@@ -58,13 +59,14 @@ export class SynapseRig {
       namespaces: { users: [{ exclusive: true, regex: `@webcall_.*:${SERVER.replace(/\./g, "\\.")}` }] },
     }] });
     const dataDir = mkdtempSync(join(tmpdir(), "webcall-bench-"));
+    const pgSchema = o.store === "postgres" ? await createSchema() : undefined;
     const config = yaml.dump({
       homeserver: { url: synapse.url, domain: SERVER },
       webcall: { bind: "127.0.0.1", port: 0, publicUrl: "http://127.0.0.1/webcall", rateLimit: { max: 1_000_000 } },
       calls: { defaultLifetimeMs: 120000 },
       rules: { defaultAction: "ring_verified" },
       outbound: { allowHttp: true, allowPrivateNetworks: true, nodes: { [o.remoteDomain]: remote.url, [o.callerDomain]: callerNode.url } },
-      database: { dataDir },
+      database: { dataDir, ...(pgSchema ? { url: `${PG_URL}?options=${encodeURIComponent(`-c search_path=${pgSchema}`)}` } : {}) },
       logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },
     });
     const bridge = await Child.start("bridgeProcess.ts", SERVER);
@@ -74,7 +76,7 @@ export class SynapseRig {
     await sync.start();
     const { server_version: version } = await synapse.request("GET", "/_synapse/admin/v1/server_version") as { server_version: string };
     const rig = new SynapseRig(synapse, bridge, `http://127.0.0.1:${ports.webcallPort}/webcall`, registration.as_token,
-      callerNode, remote, alice, sync, o.offer, dbDir ? [dataDir, dbDir] : [dataDir], version);
+      callerNode, remote, alice, sync, o.offer, dbDir ? [dataDir, dbDir] : [dataDir], version, pgSchema);
     rig.joinEveryInvite();
     return rig;
   }
@@ -151,5 +153,25 @@ export class SynapseRig {
     this.remote.close();
     await this.callerNode.close();
     for (const dir of this.dataDirs) rmSync(dir, { recursive: true, force: true });
+    if (this.pgSchema) await pg(`DROP SCHEMA ${this.pgSchema} CASCADE`);
   }
+}
+
+const PG_URL = process.env.WEBCALL_TEST_PG_URL ?? "postgresql://postgres@127.0.0.1:5432/test";
+
+async function pg(sql: string): Promise<void> {
+  const admin = new Client({ connectionString: PG_URL });
+  await admin.connect();
+  try {
+    await admin.query(sql);
+  } finally {
+    await admin.end();
+  }
+}
+
+/** A schema of its own for the bridge's store on PostgreSQL (--store postgres). */
+async function createSchema(): Promise<string> {
+  const schema = `webcall_bench_${randomBytes(4).toString("hex")}`;
+  await pg(`CREATE SCHEMA ${schema}`);
+  return schema;
 }
