@@ -84,6 +84,13 @@ export class DmRooms {
       return { room, created: false };
     } catch (err) {
       if (!(err instanceof MatrixRequestError) || err.status !== 403) throw err;
+      // Synapse answers 403 both when the invite is not allowed (the virtual
+      // user was removed) and when the callee is already in the room: a join
+      // whose push has not reached the bridge yet. Only the first is a lost DM.
+      const members = await this.homeserver.joinedMembers(room.virtualUserId, room.roomId).catch(() => [] as string[]);
+      if (members.includes(room.matrixUserId) && members.includes(room.virtualUserId)) {
+        return { room: await this.setJoined(room.roomId, true) ?? { ...room, matrixUserJoined: true }, created: false };
+      }
       await this.forget(room.roomId);
       return this.ensure(room.matrixUserId, room.virtualUserId);
     }

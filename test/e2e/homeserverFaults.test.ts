@@ -119,4 +119,20 @@ describe("homeserver faults (in-process homeserver)", () => {
     // The session is over on the WebCall side too.
     expect((await session.deliver([{ type: "candidates", candidates: [{ candidate: "" }] }])).status).toBe(410);
   });
+  it("a callee who joined the DM before the bridge was told is rung in that DM, not invited to a new one", async () => {
+    // Synapse answers a re-invite of a joined member 403, as it does a lost DM; the bridge must tell them apart.
+    const caller = { callerId: "bob@employer.com", calleeId: "alice@example.org", offer: OFFER, lifetime: 60_000 };
+    const bob = "@webcall_bob=40employer.com:example.org";
+    const first = await postJson(fx.webcallUrl, caller);
+    const dm = await alice.waitForInviteFrom(bob);
+    fx.hs.inProcess.appserviceDown(true);
+    await alice.join(dm); // its push fails: the bridge still thinks she is only invited
+    const second = await postJson(fx.webcallUrl, caller);
+    const invite = await fx.waitForSent((e) => e.type === "m.call.invite" && e.content.call_id === second.body.sessionId);
+    expect(invite.room_id).toBe(dm);
+    const invitesToAlice = fx.sent.filter((e) => e.type === "m.room.member" && e.sender === bob && e.state_key === alice.userId && e.content.membership === "invite");
+    expect(invitesToAlice).toHaveLength(1);
+    fx.hs.inProcess.appserviceDown(false);
+    for (const res of [first, second]) await new WebCallSession(fx.webcallUrl, res.body.sessionId, res.body.token).hangup();
+  });
 });
