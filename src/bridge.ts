@@ -9,6 +9,7 @@ import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
 import { logger, setLogLevel } from "./log";
 import { AppserviceListener } from "./matrix/AppserviceListener";
+import { failureKind } from "./matrix/failures";
 import { DmInvites } from "./matrix/DmInvites";
 import { DmRooms } from "./matrix/DmRooms";
 import { HomeserverClient } from "./matrix/HomeserverClient";
@@ -122,8 +123,13 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     // A command run twice is not harmless ("remove 2"); every call event is.
     atMostOnce: (event) => event.type === "m.room.message" && bot.isRelevant(event),
     onEvent: async (event, receivedAt) => {
-      if (bot.isRelevant(event)) await bot.onEvent(event);
-      if (core.isRelevant(event)) await core.onMatrixEvent(event, receivedAt);
+      // Each side on its own (a leave concerns both): one's refusal must not
+      // keep the event from the other. A failure that may pass wins, so the
+      // homeserver sends the event again.
+      const failures: unknown[] = [];
+      if (bot.isRelevant(event)) await bot.onEvent(event).catch((e: unknown) => { failures.push(e); });
+      if (core.isRelevant(event)) await core.onMatrixEvent(event, receivedAt).catch((e: unknown) => { failures.push(e); });
+      if (failures.length > 0) throw failures.find((e) => failureKind(e) === "passing") ?? failures[0];
     },
     onUserQuery: (userId) => core.provisionVirtualUser(userId),
     health: () => ({ homeserver: ping.last }),

@@ -1,10 +1,11 @@
-import http from "node:http";
 import express, { NextFunction, Request, RequestHandler, Response } from "express";
 import { IApiError, ProvisioningApi, ProvisioningRequest } from "matrix-appservice-bridge";
 import { Config } from "../config/schema";
 import { logger } from "../log";
 import { RulesService } from "../rules/RulesService";
 import { Store } from "../store/Store";
+import { bearerToken } from "../util/bearer";
+import { listenerServer } from "../util/listenerServer";
 import { clientError, forbidden, INTERNAL, ProvisioningError, unrecognized } from "./errors";
 import { addRulesRoutes } from "./routes";
 import { validateBody } from "./schemas";
@@ -82,6 +83,18 @@ function preflight(): RequestHandler {
   };
 }
 
+/** The library reads the token after `Bearer ` or `bearer ` only; the scheme
+ *  is case-insensitive (RFC 7235) and may be followed by several spaces, so
+ *  the header is put in the form the library reads, by the parser every
+ *  listener shares. */
+function bearerScheme(): RequestHandler {
+  return (req, _res, next) => {
+    const token = bearerToken(req.get("authorization"));
+    if (token !== undefined) req.headers.authorization = `Bearer ${token}`;
+    next();
+  };
+}
+
 /** JSON bodies only, up to maxBodyBytes. Parsed here, before the library's
  *  own parser (which would allow 100 kB of anything). */
 function jsonBodies(maxBodyBytes: number): RequestHandler[] {
@@ -125,7 +138,7 @@ export async function startProvisioning(config: Config, rules: RulesService, sto
   app.disable("x-powered-by");
   app.set("etag", false);
   app.use(securityHeaders());
-  app.use(mount, preflight(), ...jsonBodies(settings.maxBodyBytes));
+  app.use(mount, preflight(), bearerScheme(), ...jsonBodies(settings.maxBodyBytes));
   app.post(`${prefix}/v1/exchange_openid`, ownHomeserverOnly(domain));
 
   const api = new WebCallProvisioningApi(new SessionStore(store), {
@@ -144,9 +157,7 @@ export async function startProvisioning(config: Config, rules: RulesService, sto
   app.use((_req, _res, next) => next(unrecognized()));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(error, req, res));
 
-  const server = http.createServer(app);
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
+  const server = listenerServer(app);
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -5,6 +5,7 @@ import express, { NextFunction, Request, RequestHandler, Response } from "expres
 import rateLimit from "express-rate-limit";
 import { Config } from "../config/schema";
 import { BridgeError } from "../errors";
+import { bearerToken } from "../util/bearer";
 import { bodyProblemOf } from "../util/bodyProblems";
 import { MonotonicClock, systemClock } from "../util/monotonicClock";
 import { tryParseSessionId } from "../ids/session";
@@ -165,13 +166,11 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
   };
 
   const bearer: RequestHandler = (req, res, next) => {
-    const header = req.get("authorization");
-    const match = header ? /^Bearer +(\S+) *$/i.exec(header) : null;
-    if (!match) {
+    const token = bearerToken(req.get("authorization"));
+    if (token === undefined) {
       next(new BridgeError(401, "WEBCALL_MISSING_TOKEN", "Authorization: Bearer <token> is required", { "WWW-Authenticate": "Bearer" }));
       return;
     }
-    const token = match[1] ?? "";
     if (token.length < 22 || token.length > 512 || !TOKEN.test(token)) {
       next(new BridgeError(401, "WEBCALL_BAD_TOKEN", "the token is not valid for this session", { "WWW-Authenticate": "Bearer error=\"invalid_token\"" }));
       return;
