@@ -1,19 +1,22 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
-import { isIPv6 } from "node:net";
 import express, { NextFunction, Request, RequestHandler, Response } from "express";
 import rateLimit from "express-rate-limit";
 import { Config } from "../config/schema";
 import { BridgeError } from "../errors";
 import { bearerToken } from "../util/bearer";
-import { bodyProblemOf } from "../util/bodyProblems";
 import { MonotonicClock, systemClock } from "../util/monotonicClock";
 import { tryParseSessionId } from "../ids/session";
 import { logger } from "../log";
 import { NodeKeys } from "../signing/NodeKeys";
 import { SIGNATURE_HEADER } from "../signing/requestSignature";
 import { RequestVerifier } from "../signing/RequestVerifier";
+import { clientKey } from "./clientKey";
+import { jsonContentTypeProblem } from "./contentType";
+import { corsHeaders, preflight } from "./cors";
+import { asBridgeError, methodNotAllowed, sessionOver } from "./httpErrors";
 import { SessionEvent } from "./protocol";
+import { pullPosition, pullWaitMs } from "./pullPosition";
 import { checkResponse, ResponseKind, schemas, validateEventsRequest, validateSetupRequest } from "./validate";
 import { RequestContext, WebCallNode } from "./WebCallNode";
 
@@ -26,6 +29,7 @@ import { RequestContext, WebCallNode } from "./WebCallNode";
  *   GET  {path}/sessions/{id}/events     pull: SSE or long poll (Bearer token)
  *   GET  {path}/schemas/{name}           the published JSON Schemas
  *   GET  {path}/keys                     this node's public signing keys
+ *   OPTIONS on each of them              CORS preflight (cors.ts)
  *
  * POSTs may carry a WebCall-Signature (docs/webcall-signing.md): a good one
  * tells the node who sent the request, a bad one is refused with 401.
@@ -60,8 +64,6 @@ const log = logger("webcall.http");
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
-const JSON_TYPE = /^application\/json\s*(?:;|$)/i;
-const CURSOR = /^(0|[1-9][0-9]{0,15})$/;
 
 declare module "express-serve-static-core" {
   interface Request {
@@ -72,18 +74,6 @@ declare module "express-serve-static-core" {
 /** Express 4 does not catch rejected promises: route them to the error middleware. */
 function handle(fn: (req: Request, res: Response) => Promise<void>): RequestHandler {
   return (req, res, next) => { fn(req, res).catch(next); };
-}
-
-/** Rate-limit key: the client address, IPv6 clients by /64 (one host's share). */
-function clientKey(req: Request): string {
-  const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
-  if (ip.startsWith("::ffff:") && ip.includes(".")) return ip.slice(7);
-  if (!isIPv6(ip)) return ip;
-  const [head = "", tail = ""] = ip.split("::");
-  const h = head ? head.split(":") : [];
-  const t = tail ? tail.split(":") : [];
-  const groups = ip.includes("::") ? [...h, ...Array<string>(8 - h.length - t.length).fill("0"), ...t] : h;
-  return `${groups.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(":")}::/64`;
 }
 
 export function createWebCallServer(node: WebCallNode, config: WebCallConfig, signing: WebCallSigning,
@@ -124,6 +114,8 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
     next();
   });
 
+  app.use(corsHeaders);
+
   app.use(rateLimit({
     windowMs: config.rateLimit.windowMs,
     limit: config.rateLimit.max,
@@ -140,8 +132,9 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
   const json = express.json({ limit: config.maxBodyBytes, strict: true, inflate: false, type: () => true });
   const requireJson: RequestHandler = (req, res, next) => {
     // (req.is() would say "no" for an empty body; an empty body is a 400, not a 415)
-    if (!JSON_TYPE.test(req.get("content-type") ?? "")) {
-      next(new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", "Content-Type must be application/json"));
+    const problem = jsonContentTypeProblem(req.get("content-type"));
+    if (problem) {
+      next(new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", problem));
       return;
     }
     json(req, res, next);
@@ -213,6 +206,7 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
       const response = await inTime(req, node.setup(request, ctxOf(req)));
       send(req, res, "setup-response", response);
     }))
+    .options(preflight("POST"))
     .all(methodNotAllowed("POST"));
 
   // ---- session events -----------------------------------------------------
@@ -226,37 +220,18 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
     .get(sessionParam, bearer, handle(async (req, res) => {
       const sessionId = String(req.params.id);
       const token = res.locals.token as string;
-      const since = cursor(req);
+      const since = pullPosition(req);
       if ((req.get("accept") ?? "").includes("text/event-stream")) {
         await stream(req, res, sessionId, token, since);
       } else {
         await longPoll(req, res, sessionId, token, since);
       }
     }))
+    .options(preflight("GET, POST"))
     .all(methodNotAllowed("GET, POST"));
 
-  function cursor(req: Request): number {
-    const lastEventId = req.get("last-event-id");
-    const raw = lastEventId !== undefined && lastEventId !== "" ? lastEventId : req.query.since;
-    if (raw === undefined) return 0;
-    if (typeof raw !== "string" || !CURSOR.test(raw)) {
-      throw new BridgeError(400, "WEBCALL_BAD_REQUEST",
-        `${lastEventId ? "header/Last-Event-ID" : "query/since"} must be a non-negative integer`);
-    }
-    return Number(raw);
-  }
-
-  function waitMs(req: Request): number {
-    const raw = req.query.timeout;
-    if (raw === undefined) return config.pollTimeoutMs;
-    if (typeof raw !== "string" || !CURSOR.test(raw)) {
-      throw new BridgeError(400, "WEBCALL_BAD_REQUEST", "query/timeout must be a non-negative integer (ms)");
-    }
-    return Math.min(Number(raw), config.pollTimeoutMs);
-  }
-
   async function longPoll(req: Request, res: Response, sessionId: string, token: string, since: number): Promise<void> {
-    const timeoutMs = waitMs(req);
+    const timeoutMs = pullWaitMs(req, config.pollTimeoutMs);
     // Subscribe before the first read, so an event queued in between still wakes us.
     let woken = false;
     let wake: () => void = () => { woken = true; };
@@ -378,10 +353,13 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
   // ---- keys ---------------------------------------------------------------
 
   app.route(`${base}/keys`)
+    // no-store (the listener's default): a receiver that meets a key id it
+    // does not know fetches again and must see a rotation at once; how long
+    // to keep the answer is the body's valid_until (docs/webcall-signing.md §1).
     .get((req, res) => {
-      res.setHeader("Cache-Control", "public, max-age=300");
       send(req, res, "keys-response", signing.keys.document());
     })
+    .options(preflight("GET"))
     .all(methodNotAllowed("GET"));
 
   // ---- schemas --------------------------------------------------------------
@@ -397,6 +375,7 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
       res.setHeader("Cache-Control", "public, max-age=3600");
       res.type("application/schema+json").send(JSON.stringify(schema, null, 2));
     })
+    .options(preflight("GET"))
     .all(methodNotAllowed("GET"));
 
   // ---- errors -------------------------------------------------------------
@@ -449,27 +428,4 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
       setImmediate(() => server.closeAllConnections());
     }),
   };
-}
-
-function methodNotAllowed(allow: string): RequestHandler {
-  return (_req, res, next) => {
-    res.setHeader("Allow", allow);
-    next(new BridgeError(405, "WEBCALL_METHOD_NOT_ALLOWED", `method not allowed; use ${allow}`));
-  };
-}
-
-function sessionOver(): BridgeError {
-  return new BridgeError(410, "WEBCALL_SESSION_OVER", "the session is over and all its events were delivered");
-}
-
-/** BridgeErrors, plus the body parser's errors turned into ours. */
-function asBridgeError(error: unknown): BridgeError | undefined {
-  if (error instanceof BridgeError) return error;
-  switch (bodyProblemOf(error)) {
-    case "too_large": return new BridgeError(413, "WEBCALL_TOO_LARGE", "the request body is too large");
-    case "bad_json": return new BridgeError(400, "WEBCALL_BAD_JSON", "the request body is not a JSON object or array");
-    case "bad_encoding": return new BridgeError(415, "WEBCALL_BAD_CONTENT_TYPE", "the body must be UTF-8 JSON without content encoding");
-    case "unreadable": return new BridgeError(400, "WEBCALL_BAD_REQUEST", "the request body could not be read");
-    default: return undefined;
-  }
 }
