@@ -1,10 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { mkdir } from "node:fs/promises";
 import { PGlite, Transaction } from "@electric-sql/pglite";
+import { NodeFS } from "@electric-sql/pglite/nodefs";
+import { EmscriptenModeFs, makeModesPrivate, preparePrivateDir } from "./privateDir";
 import { Engine, SqlClient } from "./sql";
 
 export interface PgliteOptions {
-  /** Directory holding the database files; created if missing. One process at a time. */
+  /** Directory holding the database files; created if missing (0700, files 0600). One process at a time. */
   dataDir: string;
 }
 
@@ -41,14 +42,24 @@ class PgliteTransaction implements SqlClient {
   }
 }
 
+/** PGlite's node file system with owner-only modes (see makeModesPrivate). */
+class PrivateNodeFS extends NodeFS {
+  override async init(...args: Parameters<NodeFS["init"]>): ReturnType<NodeFS["init"]> {
+    const { emscriptenOpts } = await super.init(...args);
+    // First, before the data directory is mounted and initdb runs.
+    const preRun = [(mod: { FS: EmscriptenModeFs }) => makeModesPrivate(mod.FS), ...(emscriptenOpts.preRun ?? [])];
+    return { emscriptenOpts: { ...emscriptenOpts, preRun } };
+  }
+}
+
 export class PgliteClient implements SqlClient {
   readonly engine: Engine = "pglite";
 
   private constructor(private readonly db: PGlite) {}
 
   static async create(options: PgliteOptions): Promise<PgliteClient> {
-    await mkdir(options.dataDir, { recursive: true });
-    const db = await PGlite.create(options.dataDir);
+    await preparePrivateDir(options.dataDir);
+    const db = await PGlite.create({ fs: new PrivateNodeFS(options.dataDir) });
     return new PgliteClient(db);
   }
 
