@@ -2,7 +2,7 @@
  * Every errcode the WebCall listener can answer with, and its HTTP status:
  * the catalogue docs/webcall-protocol.md ("Errors") documents. A test
  * (test/docs/protocolDoc.test.ts) holds the three together: the doc's table,
- * this list, and every `new BridgeError(status, "WEBCALL_…")` in src/.
+ * this list, and every BridgeError with a WEBCALL_ errcode in src/.
  */
 export const WEBCALL_ERRCODES = {
   WEBCALL_BAD_JSON: 400,
