@@ -58,6 +58,13 @@ describe("bad input to a running bridge", () => {
     { name: "events: replace from the caller", path: events(), headers: bearer(), body: json({ events: [{ id: "x8", type: "replace", sessionId: "another-session-0123456", offer: OFFER }] }), status: 400, errcode: "WEBCALL_BAD_EVENT" },
     { name: "poll: wrong token", method: "GET", path: `${events()}?since=0`, headers: { authorization: "Bearer wrongtokenwrongtokenwrongtoken" }, status: 401, errcode: "WEBCALL_BAD_TOKEN" },
     { name: "poll: bad cursor", method: "GET", path: `${events()}?since=-1`, headers: bearer(), status: 400, errcode: "WEBCALL_BAD_REQUEST" },
+    // Pull positions are party_events.seq, an integer column: past 2^31-1 was a 500 from the store.
+    { name: "poll: since past 2^31-1", method: "GET", path: `${events()}?since=2147483648`, headers: bearer(), status: 400, errcode: "WEBCALL_BAD_REQUEST" },
+    { name: "poll: since 2^53", method: "GET", path: `${events()}?since=9007199254740992`, headers: bearer(), status: 400, errcode: "WEBCALL_BAD_REQUEST" },
+    { name: "poll: Last-Event-ID past 2^31-1", method: "GET", path: events(), headers: { ...bearer(), "last-event-id": "2147483648" }, status: 400, errcode: "WEBCALL_BAD_REQUEST" },
+    { name: "sse: Last-Event-ID past 2^31-1", method: "GET", path: events(), headers: { ...bearer(), accept: "text/event-stream", "last-event-id": "2147483648" }, status: 400, errcode: "WEBCALL_BAD_REQUEST" },
+    { name: "poll: fractional timeout", method: "GET", path: `${events()}?since=0&timeout=1.5`, headers: bearer(), status: 400, errcode: "WEBCALL_BAD_REQUEST" },
+    { name: "setup: utf-16le body", path: "", headers: { "content-type": "application/json; charset=utf-16le" }, body: json(GOOD), status: 415, errcode: "WEBCALL_BAD_CONTENT_TYPE" },
     { name: "unknown route", method: "GET", path: "/nothing-here", status: 404, errcode: "WEBCALL_NOT_FOUND" },
   ];
 
