@@ -1,13 +1,13 @@
-/* `npm start`: runs the bridge from config.yaml, writing registration.yaml on
- * the first start (add it to Synapse's app_service_config_files, then restart
- * Synapse). Environment: WEBCALL_CONFIG, WEBCALL_REGISTRATION, WEBCALL_AS_URL
- * (how the homeserver reaches the appservice port, default
- * http://localhost:8090). */
+/* `npm start`: runs the bridge from config.yaml. The first time, it only
+ * writes registration.yaml and says what to do with it (add it to Synapse's
+ * app_service_config_files, restart Synapse, npm start again). Environment:
+ * WEBCALL_CONFIG, WEBCALL_REGISTRATION, WEBCALL_AS_URL (how the homeserver
+ * reaches the appservice port, default http://localhost:8090). */
 /* global require, process, __dirname, URL */
 /* eslint-disable @typescript-eslint/no-require-imports */
 "use strict";
 const { existsSync } = require("node:fs");
-const { join } = require("node:path");
+const { join, resolve } = require("node:path");
 const { spawnSync } = require("node:child_process");
 
 const root = join(__dirname, "..");
@@ -17,13 +17,18 @@ const asUrl = new URL(process.env.WEBCALL_AS_URL ?? "http://localhost:8090");
 const cli = join(root, "bin", "matrix-appservice-webcall.js");
 
 if (!existsSync(config)) {
-  process.stderr.write(`No ${config}: copy config.sample.yaml to ${config} and set homeserver.url, homeserver.domain and webcall.publicUrl.\n`);
+  process.stderr.write(`No ${config}: copy config.sample.yaml to ${config} and set homeserver.domain, homeserver.url and webcall.publicUrl.\n`);
   process.exit(1);
 }
 if (!existsSync(registration)) {
+  // Only when there is none: -r on an existing file would replace its tokens (the CLI refuses without --force).
   const made = spawnSync(process.execPath, [cli, "-r", "-u", asUrl.href.replace(/\/$/, ""), "-c", config, "-f", registration], { stdio: "inherit" });
   if (made.status !== 0) process.exit(made.status ?? 1);
-  process.stderr.write(`Wrote ${registration}: add it to app_service_config_files in Synapse's homeserver.yaml and restart Synapse.\n`);
+  // Synapse reads registrations only when it starts: a bridge started now would be refused.
+  process.stderr.write(
+    `Wrote ${registration}. Next: add ${resolve(registration)} to app_service_config_files in Synapse's homeserver.yaml, restart Synapse, then run npm start again.\n`,
+  );
+  process.exit(0);
 }
 const run = spawnSync(process.execPath, [cli, "-c", config, "-f", registration, "-p", asUrl.port || "8090"], { stdio: "inherit" });
 process.exit(run.status ?? 1);

@@ -2,7 +2,6 @@ import { Config } from "./config/schema";
 import { BotCommands } from "./bot/BotCommands";
 import { CallCore } from "./calls/CallCore";
 import { MatrixUserId } from "./ids/matrix";
-import { startProvisioning } from "./provisioning";
 import { RulesService } from "./rules/RulesService";
 import { PartyChannel } from "./calls/PartyChannel";
 import { LocalUsers } from "./ids/localUsers";
@@ -34,6 +33,34 @@ const DAY_MS = 86_400_000;
 /** How often the signing key's age is checked against signing.rotateAfterDays. */
 const ROTATION_CHECK_MS = 3_600_000;
 
+/** How often the start-up ping is retried, after its first backoff, until the homeserver answers. */
+const PING_RETRY_EVERY_MS = 30_000;
+
+/**
+ * The provisioning module, loaded only when provisioning is enabled. It is
+ * matrix-appservice-bridge's ProvisioningApi, and that package loads
+ * @vector-im/matrix-bot-sdk, whose htmlencode dependency calls the
+ * deprecated util._extend as it loads: a DEP0060 warning on every start.
+ * No release of either avoids it (the bot-sdk is pinned by the bridge
+ * library; htmlencode's last release is from 2013), so while that one
+ * module loads, exactly that warning code is dropped; every other warning,
+ * and DEP0060 from anything later, still shows.
+ */
+function loadProvisioning(): typeof import("./provisioning") {
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]): void {
+    const code = typeof rest[0] === "object" && rest[0] !== null ? (rest[0] as { code?: unknown }).code : rest[1];
+    if (code === "DEP0060") return;
+    (emitWarning as (...args: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- loaded on demand, see above
+    return require("./provisioning") as typeof import("./provisioning");
+  } finally {
+    process.emitWarning = emitWarning;
+  }
+}
+
 /** The parts of the registration file the running bridge needs. */
 export interface BridgeRegistration {
   id: string;
@@ -59,6 +86,8 @@ export interface RunningBridge {
 export interface BridgeOptions {
   /** The clock rules are read against (tests shift it to a chosen time). */
   now?: () => number;
+  /** The config file's path, for the operator's advice in the log (default config.yaml). */
+  configPath?: string;
 }
 
 export async function runBridge(config: Config, registration: BridgeRegistration, appservicePort: number,
@@ -113,7 +142,12 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
   });
-  const ping = new HomeserverPing(homeserver, { appserviceId: registration.id, bridgeUrl: registration.url ?? null, homeserverUrl: config.homeserver.url });
+  // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
+  const listening: Record<string, unknown> = {};
+  const ping = new HomeserverPing(homeserver, {
+    appserviceId: registration.id, bridgeUrl: registration.url ?? null, homeserverUrl: config.homeserver.url,
+    configPath: options.configPath, thenEveryMs: PING_RETRY_EVERY_MS, onReachable: () => log.info("bridge running", listening),
+  });
   const appservice = new AppserviceListener({
     hsToken: registration.hs_token,
     bind: config.appservice.bind,
@@ -144,13 +178,12 @@ export async function runBridge(config: Config, registration: BridgeRegistration
 
   await core.resume();
   const asPort = await appservice.listen();
+  const { port: wcPort } = await webcall.listen();
+  const provisioning = config.provisioning.enabled ? await loadProvisioning().startProvisioning(config, rules, store) : undefined;
+  Object.assign(listening, { appservicePort: asPort, webcallPort: wcPort, provisioningPort: provisioning?.port, store: config.database.url ? "postgresql" : "pglite" });
+  log.info(`listening; waiting for the homeserver at ${config.homeserver.url}`, listening);
   // Only once the homeserver can reach us: a good ping also ends Synapse's backoff of pushes that failed while we were down.
   ping.start();
-  const { port: wcPort } = await webcall.listen();
-  const provisioning = config.provisioning.enabled ? await startProvisioning(config, rules, store) : undefined;
-  log.info("bridge running", {
-    appservicePort: asPort, webcallPort: wcPort, provisioningPort: provisioning?.port, store: config.database.url ? "postgresql" : "pglite",
-  });
 
   return {
     appservicePort: asPort,

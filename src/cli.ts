@@ -1,20 +1,26 @@
+import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { AppServiceRegistration, Cli } from "matrix-appservice-bridge";
 import { runBridge } from "./bridge";
+import { sampleLeftovers } from "./config/firstStart";
 import { ConfigError, loadConfig } from "./config/load";
-import { fillRegistration, readRegistration, Registration, saveRegistration } from "./config/registration";
+import { readRegistration, Registration, writeRegistration } from "./config/registration";
 import { Config } from "./config/schema";
 import { BridgeError } from "./errors";
 import { logger, setLogLevel } from "./log";
+import { DataDirError } from "./store/privateDir";
 
 const log = logger("cli");
 
 /** How long a stop on SIGTERM/SIGINT may take before the process gives up and exits 1. */
 const STOP_TIMEOUT_MS = 15_000;
 
-/** The options the bridge library's Cli understands (we parse them first, for clearer errors). */
+/** The file a registration is written to and read from without -f (the bridge library's default too). */
+const DEFAULT_REGISTRATION = "registration.yaml";
+
+/** The command line's options, as matrix-appservice-bridge's Cli names them, and --force. */
 interface CliArgs {
   "generate-registration"?: boolean;
+  force?: boolean;
   config?: string;
   url?: string;
   port?: number;
@@ -27,8 +33,9 @@ class UsageError extends Error {}
 // Our own help: the Cli's names the node binary instead of this command
 // when started through bin/ (it expects process.argv[0] to be "node").
 const USAGE = `Usage:
-  matrix-appservice-webcall -r -u URL -c config.yaml [-f registration.yaml]
-      Write the appservice registration for the homeserver (new tokens).
+  matrix-appservice-webcall -r -u URL -c config.yaml [-f registration.yaml] [--force]
+      Write the appservice registration for the homeserver (new tokens;
+      an existing file is replaced only with --force).
   matrix-appservice-webcall -c config.yaml [-f registration.yaml] [-p PORT]
       Run the bridge.
 
@@ -37,6 +44,7 @@ Options:
   -f, --file FILE                 the registration file (default registration.yaml)
   -r, --generate-registration     write the registration instead of running
   -u, --url URL                   where the homeserver reaches the appservice
+      --force                     with -r: replace an existing registration file
   -p, --port PORT                 appservice port (default: the registration url's)
   -h, --help                      this help
 `;
@@ -46,9 +54,9 @@ Options:
  *   -r -u URL -c config.yaml [-f registration.yaml]   write a registration
  *   -c config.yaml [-f registration.yaml] [-p PORT]   run the bridge
  * Every config or usage problem ends the process with status 1 and a
- * readable message on stderr. The bridge library's Cli does the rest (writes
- * the registration, reads it back, calls run); we check the config ourselves
- * first, since its checker (is-my-json-valid) prints raw JSON errors.
+ * readable message on stderr. The bridge library's Cli is not used: we check
+ * the config, write and read the registration ourselves, and loading the
+ * library prints a deprecation warning (DEP0060, from its matrix-bot-sdk).
  */
 export function main(argv: string[] = process.argv.slice(2)): void {
   try {
@@ -61,47 +69,35 @@ export function main(argv: string[] = process.argv.slice(2)): void {
     if (!configPath) throw new UsageError("missing --config [-c] config.yaml");
     const config = loadConfig(configPath);
     setLogLevel(config.logging.level);
-    const registrationPath = args.file ?? Cli.DEFAULT_FILENAME;
+    const leftovers = sampleLeftovers(config);
+    if (leftovers.length > 0) throw new ConfigError(configPath, leftovers);
+    const registrationPath = args.file ?? DEFAULT_REGISTRATION;
 
     if (args["generate-registration"]) {
       if (!args.url) throw new UsageError("missing --url [-u]: the URL the homeserver reaches this bridge at");
       if (!/^https?:\/\/[^/?#]/i.test(args.url)) throw new UsageError(`--url must be an http:// or https:// URL (got "${args.url}")`);
       if (args.port !== undefined) throw new UsageError("--port [-p] is not valid when writing a registration");
-      const url = args.url;
-      makeCli({
-        generateRegistration(reg, done) {
-          saveRegistration(fillRegistration(reg, config, url), registrationPath);
-          done(reg);
-        },
-      }).run(args);
+      if (existsSync(registrationPath) && !args.force) {
+        throw new ConfigError(registrationPath, [
+          "already exists, and writing it again makes new tokens: the homeserver would reject the bridge until it is " +
+            "restarted with the new file. To keep it, start the bridge without -r; to replace it, add --force " +
+            "(then restart the homeserver)",
+        ]);
+      }
+      writeRegistration(config, args.url, registrationPath);
       return;
     }
+    if (args.force) throw new UsageError("--force is only valid with -r");
 
     const registration = readRegistration(registrationPath, config);
     const port = args.port ?? portOf(registration.url);
     if (port === undefined) {
       throw new UsageError(`no port: give --port [-p], or a registration url with a port (it is ${JSON.stringify(registration.url)})`);
     }
-    makeCli({ run: () => start(config, registration, port) }).run({ ...args, port });
+    start(config, registration, port, configPath);
   } catch (err) {
     fail(err);
   }
-}
-
-function makeCli(hooks: {
-  run?: () => void;
-  generateRegistration?: (reg: AppServiceRegistration, done: (reg: AppServiceRegistration) => void) => void;
-} = {}): Cli<Record<string, unknown>> {
-  return new Cli<Record<string, unknown>>({
-    // A permissive schema: the Cli only reads the file; loadConfig has
-    // already checked it (and the Cli's checker would print raw JSON errors).
-    bridgeConfig: { schema: { type: "object" }, affectsRegistration: true, defaults: {} },
-    registrationPath: Cli.DEFAULT_FILENAME,
-    enableRegistration: true,
-    enableLocalpart: false,
-    run: hooks.run ?? (() => undefined),
-    generateRegistration: hooks.generateRegistration ?? ((reg, done) => done(reg)),
-  });
 }
 
 function parseCliArgs(argv: string[]): CliArgs {
@@ -113,6 +109,7 @@ function parseCliArgs(argv: string[]): CliArgs {
       allowPositionals: false,
       options: {
         "generate-registration": { type: "boolean", short: "r" },
+        force: { type: "boolean" },
         config: { type: "string", short: "c" },
         url: { type: "string", short: "u" },
         port: { type: "string", short: "p" },
@@ -142,10 +139,10 @@ function portOf(url: string | null): number | undefined {
 }
 
 /** Runs the bridge until SIGTERM or SIGINT, then stops it and exits 0. */
-function start(config: Config, registration: Registration, port: number): void {
+function start(config: Config, registration: Registration, port: number, configPath: string): void {
   // Started on the next microtask, so the signal handlers below are in place
   // before the bridge does anything (and a synchronous throw is a rejection).
-  const running = Promise.resolve().then(() => runBridge(config, registration, port));
+  const running = Promise.resolve().then(() => runBridge(config, registration, port, { configPath }));
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -180,7 +177,7 @@ function start(config: Config, registration: Registration, port: number): void {
 
 /** Reports an error the operator can act on without a stack trace, anything else with one; exits 1. */
 function fail(err: unknown): never {
-  if (err instanceof ConfigError) {
+  if (err instanceof ConfigError || err instanceof DataDirError) {
     process.stderr.write(`${err.message}\n`);
   } else if (err instanceof UsageError) {
     process.stderr.write(`matrix-appservice-webcall: ${err.message}\nRun with --help for usage.\n`);

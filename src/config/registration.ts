@@ -1,6 +1,6 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, readFileSync, writeFileSync } from "node:fs";
 import yaml from "js-yaml";
-import { AppServiceRegistration } from "matrix-appservice-bridge";
 import { VirtualUsers } from "../ids/virtualUsers";
 import { ConfigError, describeValue } from "./load";
 import { Config } from "./schema";
@@ -31,36 +31,42 @@ export function botUserRegex(config: Config): string {
 }
 
 /**
- * Fills in a registration for this config: fresh tokens, the bot as
- * sender, exclusive namespaces for the virtual users and the bot, no rate
- * limit (the bridge sends on behalf of many users).
+ * A new registration for this config: fresh tokens, the bot as sender,
+ * exclusive namespaces for the virtual users and the bot, no rate limit
+ * (the bridge sends on behalf of many users). The same fields, in the same
+ * order, as matrix-appservice's AppServiceRegistration writes; built here
+ * so that writing one does not load matrix-appservice-bridge, whose
+ * matrix-bot-sdk prints a deprecation warning (DEP0060) when loaded.
  */
-export function fillRegistration(reg: AppServiceRegistration, config: Config, url: string): AppServiceRegistration {
-  reg.setAppServiceUrl(url);
-  reg.setId(REGISTRATION_ID);
-  reg.setHomeserverToken(AppServiceRegistration.generateToken());
-  reg.setAppServiceToken(AppServiceRegistration.generateToken());
-  reg.setSenderLocalpart(config.bridge.botLocalpart);
-  reg.setRateLimited(false);
-  reg.addRegexPattern("users", virtualUserRegex(config), true);
-  reg.addRegexPattern("users", botUserRegex(config), true);
-  return reg;
+export function newRegistration(config: Config, url: string): Registration {
+  return {
+    id: REGISTRATION_ID,
+    hs_token: newToken(),
+    as_token: newToken(),
+    url,
+    sender_localpart: config.bridge.botLocalpart,
+    namespaces: {
+      users: [
+        { exclusive: true, regex: virtualUserRegex(config) },
+        { exclusive: true, regex: botUserRegex(config) },
+      ],
+    },
+    rate_limited: false,
+  };
+}
+
+/** 32 random bytes in hex, as AppServiceRegistration.generateToken makes them. */
+function newToken(): string {
+  return randomBytes(32).toString("hex");
 }
 
 /** Writes a new registration for `config` to `path` (readable by its owner only: it holds the tokens). */
 export function writeRegistration(config: Config, url: string, path: string): Registration {
-  const reg = fillRegistration(new AppServiceRegistration(url), config, url);
-  return saveRegistration(reg, path);
-}
-
-/** Writes a registration as YAML, readable by its owner only (it holds the tokens). */
-export function saveRegistration(reg: AppServiceRegistration, path: string): Registration {
-  const output = reg.getOutput() as Registration;
-  // The same YAML AppServiceRegistration.outputAsYaml writes, so the Cli's own
-  // write afterwards changes nothing but cannot widen the file's mode.
-  writeFileSync(path, yaml.dump(output), { mode: 0o600 });
+  const reg = newRegistration(config, url);
+  writeFileSync(path, yaml.dump(reg), { mode: 0o600 });
+  // An existing file keeps its mode through writeFileSync.
   chmodSync(path, 0o600);
-  return output;
+  return reg;
 }
 
 /**
@@ -98,8 +104,40 @@ export function readRegistration(path: string, config: Config): Registration {
         `"${config.bridge.botLocalpart}"; regenerate the registration with -r`,
     );
   }
+  problems.push(...namespaceProblems(reg.namespaces, config));
   if (problems.length > 0) throw new ConfigError(path, problems);
   return { ...reg, url: typeof reg.url === "string" ? reg.url : null } as Registration;
+}
+
+/**
+ * The registration must claim this config's bot and virtual users: one
+ * written for another homeserver.domain (or bridge.userPrefix) makes the
+ * homeserver push nothing for them and refuse every virtual user it sends as.
+ */
+function namespaceProblems(namespaces: unknown, config: Config): string[] {
+  const users = (namespaces as { users?: unknown } | undefined)?.users;
+  const regexes = Array.isArray(users)
+    ? users.map((u) => (u as { regex?: unknown } | null)?.regex).filter((r): r is string => typeof r === "string")
+    : [];
+  const claims = (userId: string): boolean => regexes.some((r) => {
+    try {
+      return new RegExp(r).test(userId);
+    } catch {
+      return false;
+    }
+  });
+  const { domain } = config.homeserver;
+  const missing = [
+    ...(claims(`@${config.bridge.botLocalpart}:${domain}`) ? [] : [`the bot @${config.bridge.botLocalpart}:${domain}`]),
+    ...(claims(`@${config.bridge.userPrefix}alf=40employer.com:${domain}`) ? [] : [`the virtual users @${config.bridge.userPrefix}…:${domain}`]),
+  ];
+  if (missing.length === 0) return [];
+  const got = regexes.length ? `it claims ${regexes.join(", ")}` : "it claims no users (namespaces.users)";
+  return [
+    `the user namespace is not for this config: ${got}, not ${missing.join(" and ")} ` +
+      `(homeserver.domain is ${domain}); write one for this config with -r --force, ` +
+      `list it in the homeserver's app_service_config_files and restart the homeserver`,
+  ];
 }
 
 function escapeRegex(s: string): string {

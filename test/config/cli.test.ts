@@ -4,10 +4,11 @@
  * `./bridge` swapped for a fake that reports what it was started with.
  */
 import { ChildProcess, execFile, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import yaml from "js-yaml";
+import { freePort } from "../support/ports";
 
 const root = join(__dirname, "..", "..");
 const node = join(root, "node_modules", ".bin", "node");
@@ -28,9 +29,12 @@ writeFileSync(
 
 interface Result { code: number | null; stdout: string; stderr: string }
 
-function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
+/** The CLI with the real bridge, not the fake. */
+const realBridgeArgs = nodeArgs.filter((a, i) => a !== join(__dirname, "fake-bridge.cjs") && nodeArgs[i + 1] !== join(__dirname, "fake-bridge.cjs"));
+
+function run(args: string[], env: NodeJS.ProcessEnv = {}, base = nodeArgs): Promise<Result> {
   return new Promise((resolve) => {
-    execFile(node, [...nodeArgs, ...args], { cwd: dir, env: { ...process.env, ...env }, timeout: 45000 }, (err, stdout, stderr) => {
+    execFile(node, [...base, ...args], { cwd: dir, env: { ...process.env, ...env }, timeout: 45000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr });
     });
   });
@@ -124,6 +128,80 @@ describe("matrix-appservice-webcall CLI", () => {
       const result = results[i]!;
       expect({ args, code: result.code, stderr: ownStderr(result.stderr) }).toEqual({ args, code: 1, stderr: message });
     });
+  });
+
+  it("refuses to replace an existing registration without --force, since that changes the tokens", async () => {
+    const before = readFileSync(registrationPath, "utf8");
+    const result = await run(["-r", "-u", "http://localhost:8090", "-c", "config.yaml", "-f", "registration.yaml"]);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 1,
+      stderr: "registration.yaml: already exists, and writing it again makes new tokens: the homeserver would reject the bridge " +
+        "until it is restarted with the new file. To keep it, start the bridge without -r; to replace it, add --force (then restart the homeserver)\n",
+    });
+    expect(readFileSync(registrationPath, "utf8")).toBe(before);
+
+    const forced = await run(["-r", "--force", "-u", "http://localhost:8090", "-c", "config.yaml", "-f", "registration.yaml"]);
+    expect({ code: forced.code, stderr: forced.stderr }).toEqual({ code: 0, stderr: "" });
+    const after = yaml.load(readFileSync(registrationPath, "utf8")) as Record<string, unknown>;
+    expect(after.as_token).not.toBe((yaml.load(before) as Record<string, unknown>).as_token);
+    expect(statSync(registrationPath).mode & 0o777).toBe(0o600);
+  });
+
+  it("refuses the untouched sample config, for -r and for a start, saying which keys to set", async () => {
+    copyFileSync(join(root, "config.sample.yaml"), join(dir, "sample.yaml"));
+    const expected = [
+      "sample.yaml: webcall.publicUrl is still the sample's https://webcall.example.org/webcall: set it to the URL other WebCall nodes " +
+        "and callers reach this bridge's WebCall listener at (port 9040, or a reverse proxy in front of it), such as https://webcall.your.domain/webcall",
+      "sample.yaml: homeserver.domain is still the sample's example.org: set it to your homeserver's server name (the part after \":\" in @you:your.domain)",
+      "sample.yaml: homeserver.url is the sample's http://localhost:8008: keep it only if your homeserver's client-server API is there",
+      "sample.yaml: webcall.bind is 0.0.0.0 (every interface): keep it if callers reach webcall.port directly, or set 127.0.0.1 behind a reverse proxy on this machine",
+      "sample.yaml: this is still the sample configuration: edit these keys and start again (config.sample.yaml explains every key)",
+      "",
+    ].join("\n");
+    const results = await Promise.all([
+      run(["-r", "-u", "http://localhost:8090", "-c", "sample.yaml", "-f", "sample-registration.yaml"]),
+      run(["-c", "sample.yaml", "-f", "registration.yaml"]),
+    ]);
+    for (const result of results) {
+      expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({ code: 1, stdout: "", stderr: expected });
+    }
+    expect(() => statSync(join(dir, "sample-registration.yaml"))).toThrow();
+  });
+
+  it("refuses a registration whose user namespace is for another domain", async () => {
+    writeFileSync(join(dir, "other.yaml"), "homeserver: { url: 'http://localhost:8008', domain: other.org }\nwebcall: { publicUrl: 'https://w.other.org/webcall' }\n");
+    const result = await run(["-c", "other.yaml", "-f", "registration.yaml"]);
+    expect({ code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "registration.yaml: the user namespace is not for this config: it claims ^@webcall_.*:example\\.org$, ^@webcall:example\\.org$, " +
+        "not the bot @webcall:other.org and the virtual users @webcall_…:other.org (homeserver.domain is other.org); write one for this config " +
+        "with -r --force, list it in the homeserver's app_service_config_files and restart the homeserver\n",
+    });
+  });
+
+  it("refuses a data directory that others can read, and says how to fix it", async () => {
+    const dataDir = join(dir, "shared-data");
+    mkdirSync(dataDir);
+    chmodSync(dataDir, 0o755);
+    writeFileSync(join(dir, "shared.yaml"), `homeserver: { url: 'http://127.0.0.1:1', domain: example.org }\nwebcall: { publicUrl: 'https://w.example.org/webcall', port: 0 }\ndatabase: { dataDir: ${JSON.stringify(dataDir)} }\n`);
+    const result = await run(["-c", "shared.yaml", "-f", "registration.yaml", "-p", String(await freePort())], {}, realBridgeArgs);
+    expect({ code: result.code, stderr: result.stderr }).toEqual({
+      code: 1,
+      stderr: `the data directory ${dataDir} (database.dataDir) is open to its group and other users (mode 0755), and it holds the node's ` +
+        `signing key and every call: run chmod -R go-rwx ${dataDir} and start again\n`,
+    });
+    expect(result.stdout).not.toContain("bridge running");
+  });
+
+  it("prints no deprecation warning (DEP0060 came from loading matrix-appservice-bridge)", async () => {
+    const results = await Promise.all([
+      run(["--help"], {}, realBridgeArgs),
+      run(["-r", "-u", "http://localhost:8090", "-c", "config.yaml", "-f", "fresh-registration.yaml"], {}, realBridgeArgs),
+    ]);
+    for (const result of results) {
+      expect({ code: result.code, stderr: result.stderr }).toEqual({ code: 0, stderr: "" });
+    }
   });
 
   it("exits 1 when the bridge fails to start", async () => {

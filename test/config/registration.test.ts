@@ -95,6 +95,9 @@ describe("readRegistration", () => {
       [
         `${path}: hs_token must be a non-empty string (got nothing)`,
         `${path}: sender_localpart is "bot" but the config's bridge.botLocalpart is "webcall"; regenerate the registration with -r`,
+        `${path}: the user namespace is not for this config: it claims no users (namespaces.users), not the bot @webcall:example.org ` +
+          "and the virtual users @webcall_…:example.org (homeserver.domain is example.org); write one for this config with -r --force, " +
+          "list it in the homeserver's app_service_config_files and restart the homeserver",
       ].join("\n"),
     );
   });
