@@ -97,22 +97,83 @@ describe("bad input to a running bridge", () => {
     expect(fx.sentIn(room, "m.call.candidates").filter((e) => e.content.call_id === session.sessionId)).toHaveLength(1);
   });
 
-  it("the appservice listener refuses missing and wrong homeserver tokens and bad JSON, and processes nothing", async () => {
-    const url = `http://127.0.0.1:${fx.bridge.appservicePort}`;
-    const hangup = json({ events: [{ type: "m.call.hangup", event_id: "$bad", room_id: room, sender: "@alice:example.org", content: { call_id: session.sessionId, party_id: "X", version: "1" } }] });
-    const cases = [
-      { path: "/_matrix/app/v1/transactions/t1", headers: {}, body: hangup, status: 401, errcode: "M_UNAUTHORIZED" },
-      { path: "/_matrix/app/v1/transactions/t2", headers: { authorization: "Bearer wrong" }, body: hangup, status: 403, errcode: "M_FORBIDDEN" },
-      { path: "/_matrix/app/v1/transactions/t3?access_token=wrong", headers: {}, body: hangup, status: 403, errcode: "M_FORBIDDEN" },
-      { path: "/_matrix/app/v1/transactions/t4", headers: { authorization: `Bearer ${fx.registration.hs_token}` }, body: "{not json", status: 400, errcode: "M_NOT_JSON" },
+  // ---- the appservice listener (the homeserver's door) ------------------------------------------
+
+  describe("the appservice listener", () => {
+    interface AsCase { name: string; method?: string; path?: string; headers?: Record<string, string | undefined>; body?: string; status: number; errcode?: string }
+    const asUrl = () => `http://127.0.0.1:${fx.bridge.appservicePort}`;
+    const token = () => fx.registration.hs_token;
+    const auth = () => ({ authorization: `Bearer ${token()}` });
+    // A hangup of the ringing call: if any refused request were processed, the call would end.
+    const hangup = () => json({ events: [{ type: "m.call.hangup", event_id: "$bad-input-hangup", room_id: room, sender: "@alice:example.org", content: { call_id: session.sessionId, party_id: "X", version: "1" } }] });
+    const huge = () => `{"events":[],"pad":"${"a".repeat(fx.config.appservice.maxBodyBytes)}"}`;
+    const nothing = json({ events: [] });
+
+    const asCases: () => AsCase[] = () => [
+      { name: "no token", body: hangup(), status: 401, errcode: "M_UNAUTHORIZED" },
+      { name: "no token, malformed JSON (the token is checked first)", body: "{not json", status: 401, errcode: "M_UNAUTHORIZED" },
+      { name: "no token, oversized body (nothing is read)", body: huge(), status: 401, errcode: "M_UNAUTHORIZED" },
+      { name: "no token, gzip body", headers: { "content-encoding": "gzip" }, body: "\x1f\x8b", status: 401, errcode: "M_UNAUTHORIZED" },
+      { name: "another scheme", headers: { authorization: `Basic ${token()}` }, body: hangup(), status: 401, errcode: "M_UNAUTHORIZED" },
+      { name: "wrong token", headers: { authorization: "Bearer wrong" }, body: hangup(), status: 403, errcode: "M_FORBIDDEN" },
+      { name: "wrong token, malformed JSON", headers: { authorization: "Bearer wrong" }, body: "{not json", status: 403, errcode: "M_FORBIDDEN" },
+      { name: "wrong ?access_token=", path: "/_matrix/app/v1/transactions/t?access_token=wrong", body: hangup(), status: 403, errcode: "M_FORBIDDEN" },
+      { name: "malformed JSON", headers: auth(), body: "{not json", status: 400, errcode: "M_NOT_JSON" },
+      { name: "oversized body", headers: auth(), body: huge(), status: 413, errcode: "M_TOO_LARGE" },
+      { name: "no events list", headers: auth(), body: json({ ephemeral: [] }), status: 400, errcode: "M_BAD_JSON" },
+      { name: "events not a list", headers: auth(), body: json({ events: { 0: {} } }), status: 400, errcode: "M_BAD_JSON" },
+      { name: "a JSON array", headers: auth(), body: "[]", status: 400, errcode: "M_BAD_JSON" },
+      { name: "empty body", headers: auth(), body: "", status: 400, errcode: "M_BAD_JSON" },
+      { name: "text/plain", headers: { ...auth(), "content-type": "text/plain" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "form data", headers: { ...auth(), "content-type": "application/x-www-form-urlencoded" }, body: "events=1", status: 415, errcode: "M_NOT_JSON" },
+      { name: "charset=utf-16le", headers: { ...auth(), "content-type": "application/json; charset=utf-16le" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "charset=utf-16", headers: { ...auth(), "content-type": "application/json; charset=utf-16" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "charset=iso-8859-1", headers: { ...auth(), "content-type": "application/json; charset=iso-8859-1" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "an unknown charset", headers: { ...auth(), "content-type": "application/json; charset=klingon" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "Content-Encoding: gzip (refused, not inflated)", headers: { ...auth(), "content-encoding": "gzip" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "an unknown Content-Encoding", headers: { ...auth(), "content-encoding": "x-klingon" }, body: hangup(), status: 415, errcode: "M_NOT_JSON" },
+      { name: "ping in text/plain", path: "/_matrix/app/v1/ping", method: "POST", headers: { ...auth(), "content-type": "text/plain" }, body: "{}", status: 415, errcode: "M_NOT_JSON" },
+      { name: "a user id that does not decode", method: "GET", path: "/_matrix/app/v1/users/%E0%A4%A", headers: auth(), status: 400, errcode: "M_INVALID_PARAM" },
+      { name: "unknown route", method: "GET", path: "/_matrix/app/v1/nothing", headers: auth(), status: 404, errcode: "M_UNRECOGNIZED" },
+      // Accepted: the scheme in any case (RFC 7235), the legacy query token, an explicit utf-8 charset.
+      { name: "lower-case bearer", headers: { authorization: `bearer ${token()}` }, body: nothing, status: 200 },
+      { name: "upper-case BEARER", headers: { authorization: `BEARER ${token()}` }, body: nothing, status: 200 },
+      { name: "?access_token=", path: `/_matrix/app/v1/transactions/t?access_token=${token()}`, body: nothing, status: 200 },
+      { name: "charset=UTF-8", headers: { ...auth(), "content-type": "application/json; charset=UTF-8" }, body: nothing, status: 200 },
+      { name: "Content-Encoding: identity", headers: { ...auth(), "content-encoding": "identity" }, body: nothing, status: 200 },
     ];
-    for (const c of cases) {
-      const res = await fetch(`${url}${c.path}`, { method: "PUT", headers: { "content-type": "application/json", ...c.headers } as Record<string, string>, body: c.body });
-      expect(res.status).toBe(c.status);
-      expect((await res.json()).errcode).toBe(c.errcode);
-    }
-    expect((await fx.bridge.store.getCall(session.sessionId as never))?.state).toBe("ringing");
-    const ping = await fetch(`${url}/_matrix/app/v1/ping?access_token=${fx.registration.hs_token}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-    expect(ping.status).toBe(200);
+
+    it("answers each bad request 4xx with a Matrix {errcode, error}, processes nothing, and keeps serving", async () => {
+      let n = 0;
+      for (const c of asCases()) {
+        const res = await fetch(`${asUrl()}${c.path ?? `/_matrix/app/v1/transactions/bad-input-${++n}`}`, {
+          method: c.method ?? "PUT", headers: { "content-type": "application/json", ...c.headers } as Record<string, string>, body: c.body,
+        });
+        const body = await res.json();
+        if (c.status === 200) {
+          expect({ name: c.name, status: res.status, body }).toEqual({ name: c.name, status: 200, body: {} });
+          continue;
+        }
+        expect({ name: c.name, status: res.status, errcode: body.errcode }).toEqual({ name: c.name, status: c.status, errcode: c.errcode });
+        expect(Object.keys(body).sort()).toEqual(ERROR_KEYS);
+        expect(typeof body.error).toBe("string");
+        expect(body.error).not.toMatch(/\n\s+at /);
+      }
+      // Nothing was processed: the call still rings. And the listener still serves.
+      expect((await fx.bridge.store.getCall(session.sessionId as never))?.state).toBe("ringing");
+      const ping = await fetch(`${asUrl()}/_matrix/app/v1/ping?access_token=${token()}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      expect(ping.status).toBe(200);
+    });
+
+    it("ten oversized bodies at once without a token are refused without being read", async () => {
+      const started = Date.now();
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => fetch(`${asUrl()}/_matrix/app/v1/transactions/huge-${i}`, {
+        method: "PUT", headers: { "content-type": "application/json" }, body: huge(),
+      }).then(async (res) => ({ status: res.status, errcode: (await res.json()).errcode }))));
+      expect(answers).toEqual(Array.from({ length: 10 }, () => ({ status: 401, errcode: "M_UNAUTHORIZED" })));
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const health = await fetch(`${asUrl()}/health`);
+      expect(health.status).toBe(200);
+    });
   });
 });
