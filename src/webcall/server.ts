@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
-import http from "node:http";
 import express, { NextFunction, Request, RequestHandler, Response } from "express";
 import rateLimit from "express-rate-limit";
 import { Config } from "../config/schema";
 import { BridgeError } from "../errors";
 import { bearerToken } from "../util/bearer";
+import { listenerServer } from "../util/listenerServer";
 import { MonotonicClock, systemClock } from "../util/monotonicClock";
 import { tryParseSessionId } from "../ids/session";
 import { logger } from "../log";
@@ -403,9 +403,7 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
     res.status(status).json(body);
   });
 
-  const server = http.createServer(app);
-  server.headersTimeout = 15_000;
-  server.requestTimeout = 30_000;
+  const server = listenerServer(app);
   server.keepAliveTimeout = 30_000;
 
   return {
