@@ -40,10 +40,10 @@ import { NodeKeys } from "../src/signing/NodeKeys";
 import { IncomingRequest, RequestVerifier } from "../src/signing/RequestVerifier";
 import { SIGNATURE_HEADER, signedText } from "../src/signing/requestSignature";
 import { openStore } from "../src/store";
-import { NodeDiscovery } from "../src/webcall/discovery";
-import { OutboundHttp } from "../src/webcall/outboundHttp";
-import { SessionDescription } from "../src/store/Store";
-import { SetupRequest } from "../src/webcall/protocol";
+import { NodeDiscovery } from "../src/net/discovery";
+import { OutboundHttp } from "../src/net/outboundHttp";
+import { SessionDescription } from "../src/protocol/types";
+import { SetupRequest } from "../src/protocol/types";
 import { Stats, timeAsync, timeSync } from "./stats";
 
 const DAY_MS = 86_400_000;

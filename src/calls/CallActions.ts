@@ -5,15 +5,15 @@ import { MatrixUserId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import * as ev from "../matrix/callEvents";
 import { CallRecord, CallState, LIVE_STATES } from "../store/Store";
-import { HangupReason, IceCandidate } from "../webcall/protocol";
+import { HangupReason, IceCandidate } from "../protocol/types";
 import { CallDeps, pairKey } from "./CallDeps";
 import { CandidateBatcher } from "./CandidateBatcher";
 import { Resender } from "./Resender";
-import { KeyedMutex } from "./KeyedMutex";
+import { KeyedMutex } from "../util/KeyedMutex";
 import { LruCache } from "../util/LruCache";
 import { splitByBytes } from "../util/eventSize";
 import * as notices from "./notices";
-import { CallerIdentity, UNVERIFIED } from "../signing/CallerCheck";
+import { CallerIdentity, UNVERIFIED } from "../model/callerIdentity";
 
 const log = logger("calls");
 

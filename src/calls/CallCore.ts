@@ -1,7 +1,7 @@
 import { logger } from "../log";
 import { tryParseMatrixUserId } from "../ids/matrix";
 import { PushedEvent } from "../matrix/AppserviceListener";
-import { SessionEvent, SetupRequest, SetupResponse } from "../webcall/protocol";
+import { SessionEvent, SetupRequest, SetupResponse } from "../protocol/types";
 import { RequestContext, WebCallNode } from "../webcall/WebCallNode";
 import { CallActions } from "./CallActions";
 import { CallDeps } from "./CallDeps";

@@ -1,4 +1,4 @@
-import { IceCandidate } from "../webcall/protocol";
+import { IceCandidate } from "../protocol/types";
 
 /** Cuts one window's candidates, in order, into the runs sent as one event each. */
 export type SplitCandidates = (key: string, candidates: IceCandidate[]) => IceCandidate[][];

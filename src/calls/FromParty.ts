@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { BridgeError } from "../errors";
 import * as ev from "../matrix/callEvents";
 import { CallRecord } from "../store/Store";
-import { SessionEvent } from "../webcall/protocol";
+import { SessionEvent } from "../protocol/types";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps } from "./CallDeps";
 import { OutboundPlacement } from "./OutboundPlacement";

@@ -2,7 +2,7 @@ import { logger } from "../log";
 import { domainOf } from "../ids/address";
 import { SessionId, newPartyId, newSessionToken } from "../ids/session";
 import { CallRecord } from "../store/Store";
-import { SetupRequest, SetupResponse } from "../webcall/protocol";
+import { SetupRequest, SetupResponse } from "../protocol/types";
 import { postSetup } from "../webcall/setupClient";
 import { extendChain, PLACED } from "../signing/chain";
 import { CallActions, hashToken } from "./CallActions";

@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
 import { SessionId } from "../ids/session";
 import { CallRecord, Store } from "../store/Store";
-import { SessionEvent, SessionEventBody } from "../webcall/protocol";
+import { SessionEvent, SessionEventBody } from "../protocol/types";
 
 /** Pushes session events to the party's own node (its `notify` endpoint). */
 export interface EventPusher {

@@ -1,4 +1,4 @@
-import { SetupResponse } from "../webcall/protocol";
+import { SetupResponse } from "../protocol/types";
 import { MonotonicClock } from "../util/monotonicClock";
 
 /**

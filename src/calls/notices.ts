@@ -1,4 +1,4 @@
-import { CallerIdentity } from "../signing/CallerCheck";
+import { CallerIdentity } from "../model/callerIdentity";
 
 /** The short notices a call leaves in its DM, as other call bridges do. */
 

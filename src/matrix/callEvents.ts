@@ -1,6 +1,6 @@
-import { SessionDescription } from "../store/Store";
+import { SessionDescription } from "../protocol/types";
 import { jsonBytes, MAX_CONTENT_JSON_BYTES, splitByBytes } from "../util/eventSize";
-import { IceCandidate } from "../webcall/protocol";
+import { IceCandidate } from "../protocol/types";
 
 /** Contents of the m.call.* events the bridge sends, always version "1".
  *  test/schemas/ checks every one of them against the spec's shapes. */

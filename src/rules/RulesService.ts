@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { KeyedMutex } from "../calls/KeyedMutex";
+import { KeyedMutex } from "../util/KeyedMutex";
 import { BridgeError } from "../errors";
 import { MatrixUserId } from "../ids/matrix";
 import { Store } from "../store/Store";

@@ -1,4 +1,4 @@
-import { NodeDiscovery } from "../webcall/discovery";
+import { NodeDiscovery } from "../net/discovery";
 
 /**
  * Which node speaks for a domain: the node of that very domain, or the node

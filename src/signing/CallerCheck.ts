@@ -1,6 +1,7 @@
 import { logger } from "../log";
 import { Address, domainOf, tryParseAddress } from "../ids/address";
-import { Hop } from "../webcall/protocol";
+import { CallerIdentity, UNVERIFIED } from "../model/callerIdentity";
+import { Hop } from "../protocol/types";
 import { Authority } from "./Authority";
 import { hopText, PLACED } from "./chain";
 import { verifyText } from "./ed25519";
@@ -11,17 +12,6 @@ const log = logger("signing.caller");
 
 /** A hop older than the longest call lifetime plus the clock skew cannot belong to a live call. */
 const MAX_HOP_AGE_MS = 10 * 60_000 + MAX_SKEW_MS;
-
-/** Who is calling, as far as signatures prove it. */
-export interface CallerIdentity {
-  verified: boolean;
-  /** The node that vouched for the caller (set when verified). */
-  verifiedBy?: string;
-  /** Nodes that forwarded the call on its way here, oldest first, with their reasons. */
-  forwards: { by: string; reason: string }[];
-}
-
-export const UNVERIFIED: CallerIdentity = Object.freeze({ verified: false, forwards: [] }) as CallerIdentity;
 
 /** The identity, and the chain that proved it (empty when it proved nothing),
  *  for a forwarding node to extend. */

@@ -2,11 +2,12 @@ import { KeyObject } from "node:crypto";
 import { Config } from "../config/schema";
 import { logger } from "../log";
 import { LruCache } from "../util/LruCache";
-import { NodeDiscovery } from "../webcall/discovery";
-import { OutboundError, OutboundHttp } from "../webcall/outboundHttp";
-import { checkResponse } from "../webcall/validate";
+import { NodeDiscovery } from "../net/discovery";
+import { OutboundError, OutboundHttp } from "../net/outboundHttp";
+import { KeysDocument } from "../protocol/types";
+import { checkResponse } from "../protocol/validate";
 import { publicKeyFromBase64 } from "./ed25519";
-import { KeysDocument, NodeKeys } from "./NodeKeys";
+import { NodeKeys } from "./NodeKeys";
 
 const log = logger("signing.keyring");
 

@@ -1,21 +1,11 @@
 import { createPublicKey, KeyObject } from "node:crypto";
 import { logger } from "../log";
+import { KeysDocument } from "../protocol/types";
 import { SigningKeyRecord, Store } from "../store/Store";
 import { fromBase64, newKeyId, newSeed, privateKeyFromSeed, publicKeyBase64, signText, toBase64 } from "./ed25519";
 import { formatSignatureHeader, signedText } from "./requestSignature";
 
 const log = logger("signing.keys");
-
-/** `GET {endpoint}/keys`: what a node publishes so others can check its signatures. */
-export interface KeysDocument {
-  /** The domain the node signs as (`origin`). */
-  node: string;
-  /** Until when (ms since the epoch) others may rely on this answer without asking again. */
-  valid_until: number;
-  verify_keys: Record<string, { key: string }>;
-  /** Retired keys: valid for signatures made at or before `expired_ts`. */
-  old_verify_keys: Record<string, { key: string; expired_ts: number }>;
-}
 
 export interface NodeKeysOptions {
   /** Rotate the signing key once it is this old; 0 = only when asked. */

@@ -1,4 +1,4 @@
-import { Hop } from "../webcall/protocol";
+import { Hop } from "../protocol/types";
 import { canonicalJson } from "./canonicalJson";
 import { NodeKeys } from "./NodeKeys";
 

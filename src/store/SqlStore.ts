@@ -4,9 +4,10 @@ import { SessionId } from "../ids/session";
 import { DefaultAction, Rule, UserRules } from "../rules/types";
 import { SqlClient } from "./sql";
 import {
-  BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SessionDescription, SigningKeyRecord, Store,
+  BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SigningKeyRecord, Store,
 } from "./Store";
-import { CallerIdentity } from "../signing/CallerCheck";
+import { CallerIdentity } from "../model/callerIdentity";
+import { SessionDescription } from "../protocol/types";
 
 /**
  * Every statement is a fixed, parameterised text (except transitionCall's SET

@@ -2,13 +2,8 @@ import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { UserRules } from "../rules/types";
-import { CallerIdentity } from "../signing/CallerCheck";
-
-/** A WebRTC session description as both protocols carry it. */
-export interface SessionDescription {
-  type: "offer" | "answer";
-  sdp: string;
-}
+import { CallerIdentity } from "../model/callerIdentity";
+import { SessionDescription } from "../protocol/types";
 
 /** inbound: a WebCall caller rings a Matrix user. outbound: a Matrix user
  *  calls a WebCall address (its invite to a virtual user). relay_in and

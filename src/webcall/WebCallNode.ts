@@ -1,4 +1,4 @@
-import { SessionEvent, SetupRequest, SetupResponse } from "./protocol";
+import { SessionEvent, SetupRequest, SetupResponse } from "../protocol/types";
 
 export interface RequestContext {
   requestId: string;

@@ -1,9 +1,9 @@
 import { logger } from "../log";
 import { NodeKeys } from "../signing/NodeKeys";
 import { SIGNATURE_HEADER } from "../signing/requestSignature";
-import { OutboundError, OutboundHttp } from "./outboundHttp";
-import { SessionEvent } from "./protocol";
-import { checkResponse } from "./validate";
+import { OutboundError, OutboundHttp } from "../net/outboundHttp";
+import { SessionEvent } from "../protocol/types";
+import { checkResponse } from "../protocol/validate";
 
 /**
  * Pushes session events to a caller's `notify` node:

@@ -12,12 +12,12 @@ import { NodeKeys } from "../signing/NodeKeys";
 import { SIGNATURE_HEADER } from "../signing/requestSignature";
 import { RequestVerifier } from "../signing/RequestVerifier";
 import { clientKey } from "./clientKey";
-import { jsonContentTypeProblem } from "./contentType";
+import { jsonContentTypeProblem } from "../protocol/contentType";
 import { corsHeaders, preflight } from "./cors";
 import { asBridgeError, methodNotAllowed, sessionOver } from "./httpErrors";
-import { SessionEvent } from "./protocol";
+import { SessionEvent } from "../protocol/types";
 import { pullPosition, pullWaitMs } from "./pullPosition";
-import { checkResponse, ResponseKind, schemas, validateEventsRequest, validateSetupRequest } from "./validate";
+import { checkResponse, ResponseKind, schemas, validateEventsRequest, validateSetupRequest } from "../protocol/validate";
 import { RequestContext, WebCallNode } from "./WebCallNode";
 
 /**

@@ -1,8 +1,8 @@
 import { NodeKeys } from "../signing/NodeKeys";
 import { SIGNATURE_HEADER } from "../signing/requestSignature";
-import { OutboundError, OutboundHttp } from "./outboundHttp";
-import { SetupRequest, SetupResponse } from "./protocol";
-import { checkResponse } from "./validate";
+import { OutboundError, OutboundHttp } from "../net/outboundHttp";
+import { SetupRequest, SetupResponse } from "../protocol/types";
+import { checkResponse } from "../protocol/validate";
 
 const FIRST_RETRY_MS = 250;
 const MAX_RETRY_MS = 2000;

@@ -1,7 +1,7 @@
 import { CandidateBatcher } from "../../src/calls/CandidateBatcher";
 import { candidateRuns, candidatesContent } from "../../src/matrix/callEvents";
 import { jsonBytes, MAX_CONTENT_JSON_BYTES, MAX_PDU_BYTES, splitByBytes } from "../../src/util/eventSize";
-import { IceCandidate } from "../../src/webcall/protocol";
+import { IceCandidate } from "../../src/protocol/types";
 
 const CALL_ID = "c".repeat(255);
 const PARTY_ID = "bridge-party";

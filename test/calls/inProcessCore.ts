@@ -27,9 +27,9 @@ import { KeyRing } from "../../src/signing/KeyRing";
 import { NodeKeys } from "../../src/signing/NodeKeys";
 import { openStore } from "../../src/store";
 import { Store } from "../../src/store/Store";
-import { NodeDiscovery } from "../../src/webcall/discovery";
+import { NodeDiscovery } from "../../src/net/discovery";
 import { NotifyClient } from "../../src/webcall/notifyClient";
-import { OutboundHttp } from "../../src/webcall/outboundHttp";
+import { OutboundHttp } from "../../src/net/outboundHttp";
 import { TestHomeserver } from "../homeserver";
 import { ManualClock } from "../support/manualClock";
 

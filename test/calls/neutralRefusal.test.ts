@@ -11,7 +11,7 @@
 import { PROOF_STEP_MS, answerNeutrally } from "../../src/calls/neutralAnswer";
 import { MatrixUserId } from "../../src/ids/matrix";
 import { Rule } from "../../src/rules/types";
-import { SetupRequest, SetupResponse } from "../../src/webcall/protocol";
+import { SetupRequest, SetupResponse } from "../../src/protocol/types";
 import { RequestContext } from "../../src/webcall/WebCallNode";
 import { ManualClock } from "../support/manualClock";
 import { DEAD_NODE_DOMAIN, DOMAIN, InProcessCore, startInProcessCore } from "./inProcessCore";

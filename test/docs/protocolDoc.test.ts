@@ -2,10 +2,10 @@ import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { OTHER_LISTENERS_ERRCODES, WEBCALL_ERRCODES } from "../../src/webcall/errcodes";
 import { MAX_PULL_POSITION } from "../../src/webcall/pullPosition";
-import defs from "../../src/webcall/schemas/defs.json";
-import eventsRequest from "../../src/webcall/schemas/events-request.json";
-import sessionEvent from "../../src/webcall/schemas/session-event.json";
-import setupRequest from "../../src/webcall/schemas/setup-request.json";
+import defs from "../../src/protocol/schemas/defs.json";
+import eventsRequest from "../../src/protocol/schemas/events-request.json";
+import sessionEvent from "../../src/protocol/schemas/session-event.json";
+import setupRequest from "../../src/protocol/schemas/setup-request.json";
 import { AUTH, EVENTS_PATH, Listener } from "../webcall/listenerHarness";
 import { codeSpans, readDoc, ROOT, section, table } from "./markdownTables";
 

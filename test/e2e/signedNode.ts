@@ -2,7 +2,7 @@ import express from "express";
 import http from "node:http";
 import { SIGNATURE_HEADER, formatSignatureHeader, signedText } from "../../src/signing/requestSignature";
 import { extendChain, PLACED } from "../../src/signing/chain";
-import { Hop } from "../../src/webcall/protocol";
+import { Hop } from "../../src/protocol/types";
 import { NodeSigning } from "../signing/nodeSigning";
 import { waitFor } from "./fixture";
 import { eventId, HttpResult } from "./webcallClient";

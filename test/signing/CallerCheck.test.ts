@@ -1,11 +1,12 @@
 import { parseAddress } from "../../src/ids/address";
 import { setLogLevel } from "../../src/log";
 import { Authority } from "../../src/signing/Authority";
-import { CallerCheck, CheckedCaller, UNVERIFIED } from "../../src/signing/CallerCheck";
+import { UNVERIFIED } from "../../src/model/callerIdentity";
+import { CallerCheck, CheckedCaller } from "../../src/signing/CallerCheck";
 import { extendChain, hopText, PLACED } from "../../src/signing/chain";
 import { NodeKeys } from "../../src/signing/NodeKeys";
 import { MAX_SKEW_MS } from "../../src/signing/RequestVerifier";
-import { Hop } from "../../src/webcall/protocol";
+import { Hop } from "../../src/protocol/types";
 import { ManualClock, NodeSigning, openNodes } from "./nodeSigning";
 
 setLogLevel("error");

@@ -1,10 +1,11 @@
 import { rmSync } from "node:fs";
 import { setLogLevel } from "../../src/log";
 import { publicKeyFromBase64, verifyText } from "../../src/signing/ed25519";
-import { KeysDocument, NodeKeys, NodeKeysOptions } from "../../src/signing/NodeKeys";
+import { NodeKeys, NodeKeysOptions } from "../../src/signing/NodeKeys";
+import { KeysDocument } from "../../src/protocol/types";
 import { parseSignatureHeader, signedText } from "../../src/signing/requestSignature";
 import { openStore, Store } from "../../src/store";
-import { checkResponse } from "../../src/webcall/validate";
+import { checkResponse } from "../../src/protocol/validate";
 import { clearSigningKeys, ManualClock, openTestStore } from "./nodeSigning";
 
 setLogLevel("error");

@@ -11,8 +11,8 @@ import { KeyRing } from "../../src/signing/KeyRing";
 import { NodeKeys, NodeKeysOptions } from "../../src/signing/NodeKeys";
 import { RequestVerifier } from "../../src/signing/RequestVerifier";
 import { openStore, Store } from "../../src/store";
-import { NodeDiscovery } from "../../src/webcall/discovery";
-import { OutboundHttp } from "../../src/webcall/outboundHttp";
+import { NodeDiscovery } from "../../src/net/discovery";
+import { OutboundHttp } from "../../src/net/outboundHttp";
 import { createWebCallServer, WebCallServer } from "../../src/webcall/server";
 import { FakeNode, outboundConfig, webcallConfig } from "../webcall/fakeNode";
 

@@ -4,7 +4,7 @@ import { canonicalJson } from "../../src/signing/canonicalJson";
 import { hopText } from "../../src/signing/chain";
 import { fromBase64, privateKeyFromSeed, publicKeyBase64, publicKeyFromBase64, signText, verifyText } from "../../src/signing/ed25519";
 import { formatSignatureHeader, parseSignatureHeader, signedText } from "../../src/signing/requestSignature";
-import { Hop } from "../../src/webcall/protocol";
+import { Hop } from "../../src/protocol/types";
 
 /** The test vectors published in docs/webcall-signing.md §6, read from the document itself. */
 interface Vectors {

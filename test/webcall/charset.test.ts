@@ -1,4 +1,4 @@
-import { jsonContentTypeProblem } from "../../src/webcall/contentType";
+import { jsonContentTypeProblem } from "../../src/protocol/contentType";
 import { AUTH, EVENTS_PATH, Listener } from "./listenerHarness";
 
 /** JSON bodies are UTF-8: a charset other than utf-8 is 415 before the body is read. */

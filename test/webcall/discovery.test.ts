@@ -1,7 +1,7 @@
 import http from "node:http";
 import { AddressInfo } from "node:net";
-import { NodeDiscovery } from "../../src/webcall/discovery";
-import { OutboundHttp } from "../../src/webcall/outboundHttp";
+import { NodeDiscovery } from "../../src/net/discovery";
+import { OutboundHttp } from "../../src/net/outboundHttp";
 import { outboundConfig } from "./fakeNode";
 
 /** /.well-known/webcall served by a local server; discovery reaches it because

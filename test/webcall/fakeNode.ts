@@ -1,5 +1,5 @@
 import { BridgeError } from "../../src/errors";
-import { SessionEvent, SetupRequest, SetupResponse } from "../../src/webcall/protocol";
+import { SessionEvent, SetupRequest, SetupResponse } from "../../src/protocol/types";
 import { RequestContext, WebCallNode } from "../../src/webcall/WebCallNode";
 import { Config } from "../../src/config/schema";
 

@@ -8,7 +8,7 @@
 import { setLogLevel } from "../../src/log";
 import { KeyRing } from "../../src/signing/KeyRing";
 import { NotifyClient } from "../../src/webcall/notifyClient";
-import { OutboundError } from "../../src/webcall/outboundHttp";
+import { OutboundError } from "../../src/net/outboundHttp";
 import { postSetup } from "../../src/webcall/setupClient";
 import { ClosingPeer, idleGap, PeerMode, startClosingPeer } from "../support/closingPeer";
 import { NodeSigning, openNodes, SIGNING_DEFAULTS } from "../signing/nodeSigning";

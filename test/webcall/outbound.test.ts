@@ -1,7 +1,7 @@
 import http from "node:http";
 import https from "node:https";
 import { AddressInfo } from "node:net";
-import { isBlockedAddress, OutboundError, OutboundHttp } from "../../src/webcall/outboundHttp";
+import { isBlockedAddress, OutboundError, OutboundHttp } from "../../src/net/outboundHttp";
 import { outboundConfig } from "./fakeNode";
 
 type Handler = (req: http.IncomingMessage, res: http.ServerResponse) => void;

@@ -1,6 +1,6 @@
 import { BridgeError } from "../../src/errors";
 import { setLogLevel } from "../../src/log";
-import { SessionEvent } from "../../src/webcall/protocol";
+import { SessionEvent } from "../../src/protocol/types";
 import { createWebCallServer, WebCallServer } from "../../src/webcall/server";
 import { NodeSigning } from "../signing/nodeSigning";
 import { FakeNode, webcallConfig } from "./fakeNode";

@@ -1,6 +1,10 @@
-import { SessionDescription } from "../store/Store";
-
 /** WebCall/1 bodies as they are after schema validation (see schemas/). */
+
+/** A WebRTC session description as both protocols carry it. */
+export interface SessionDescription {
+  type: "offer" | "answer";
+  sdp: string;
+}
 
 export interface SetupRequest {
   callerId?: string;
@@ -49,3 +53,14 @@ export type SessionEvent =
 
 /** The same events before the sender gives them an id. */
 export type SessionEventBody = SessionEvent extends infer E ? E extends { id: string } ? Omit<E, "id"> : never : never;
+
+/** `GET {endpoint}/keys`: what a node publishes so others can check its signatures. */
+export interface KeysDocument {
+  /** The domain the node signs as (`origin`). */
+  node: string;
+  /** Until when (ms since the epoch) others may rely on this answer without asking again. */
+  valid_until: number;
+  verify_keys: Record<string, { key: string }>;
+  /** Retired keys: valid for signatures made at or before `expired_ts`. */
+  old_verify_keys: Record<string, { key: string; expired_ts: number }>;
+}
