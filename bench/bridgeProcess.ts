@@ -3,7 +3,7 @@
 import { runBridge, RunningBridge } from "../src/bridge";
 import { parseConfig } from "../src/config/load";
 import * as evaluate from "../src/rules/evaluate";
-import { UserRules } from "../src/rules/types";
+import { UserRules } from "../src/model/rules";
 import { HomeserverClient } from "../src/matrix/HomeserverClient";
 import { CallerCheck } from "../src/signing/CallerCheck";
 import { RequestVerifier } from "../src/signing/RequestVerifier";

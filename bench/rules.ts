@@ -15,7 +15,7 @@ import { MatrixUserId } from "../src/ids/matrix";
 import { compileRules, decide } from "../src/rules/evaluate";
 import { RulesService } from "../src/rules/RulesService";
 import { rulesProblems } from "../src/rules/schema";
-import { CallFacts, Rule, RuleAction, UserRules, WEEKDAYS } from "../src/rules/types";
+import { CallFacts, Rule, RuleAction, UserRules, WEEKDAYS } from "../src/model/rules";
 import { wallClock } from "../src/rules/zone";
 import { openStore, OpenStoreOptions } from "../src/store";
 import { Stats, timeAsync, timeSync } from "./stats";

@@ -7,7 +7,7 @@ import { HomeserverClient } from "../matrix/HomeserverClient";
 import { parseCommand } from "../rules/commands";
 import { escapeHtml, renderDecision, renderEditResult, renderHelp, renderRules } from "../rules/describe";
 import { RulesService } from "../rules/RulesService";
-import { DefaultAction, RuleError } from "../rules/types";
+import { DefaultAction, RuleError } from "../model/rules";
 import { Store } from "../store/Store";
 
 const log = logger("bot");

@@ -1,6 +1,6 @@
 import { Config } from "../config/schema";
 import { MatrixUserId } from "../ids/matrix";
-import { CallFacts, Decision, UserRules } from "../rules/types";
+import { CallFacts, Decision, UserRules } from "../model/rules";
 import { LocalUsers } from "../ids/localUsers";
 import { VirtualUsers } from "../ids/virtualUsers";
 import { DmInvites } from "../matrix/DmInvites";

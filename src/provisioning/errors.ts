@@ -1,7 +1,7 @@
 import type { Response } from "express";
 import { ApiError, ErrCode, IApiError } from "matrix-appservice-bridge";
 import { BridgeError } from "../errors";
-import { RuleError } from "../rules/types";
+import { RuleError } from "../model/rules";
 import { bodyProblemOf } from "../util/bodyProblems";
 
 /**

@@ -3,7 +3,7 @@ import type { Methods, ProvisioningApi, ProvisioningRequest } from "matrix-appse
 import { tryParseAddress } from "../ids/address";
 import { MatrixUserId, serverOfUser, tryParseMatrixUserId } from "../ids/matrix";
 import { RulesService } from "../rules/RulesService";
-import { RuleEdit } from "../rules/types";
+import { RuleEdit } from "../model/rules";
 import { badValue, forbidden } from "./errors";
 import { validateBody } from "./schemas";
 

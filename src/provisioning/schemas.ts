@@ -1,6 +1,6 @@
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import { ruleProblems, ruleSchema } from "../rules/schema";
-import { DefaultAction, Rule } from "../rules/types";
+import { DefaultAction, Rule } from "../model/rules";
 import { badValue } from "./errors";
 
 /**

@@ -7,7 +7,7 @@ import { applyEdit } from "./edit";
 import { CompiledRules, compileRules, decide } from "./evaluate";
 import { LruCache } from "../util/LruCache";
 import { rulesProblems } from "./schema";
-import { CallFacts, DEFAULT_ACTIONS, Decision, DefaultAction, RuleEdit, RuleError, UserRules } from "./types";
+import { CallFacts, DEFAULT_ACTIONS, Decision, DefaultAction, RuleEdit, RuleError, UserRules } from "../model/rules";
 import { normalTimeZone } from "./zone";
 
 /**

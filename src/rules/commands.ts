@@ -1,7 +1,7 @@
 import { Address, tryParseAddress } from "../ids/address";
 import { parseRule, splitLabel } from "./ruleWords";
 import { parseTestTime } from "./testTime";
-import { CallFacts, DefaultAction, RuleAction, RuleEdit, RuleError } from "./types";
+import { CallFacts, DefaultAction, RuleAction, RuleEdit, RuleError } from "../model/rules";
 import { Words } from "./words";
 import { normalTimeZone } from "./zone";
 

@@ -1,5 +1,5 @@
 import { Message, defaultName, defaultOutcomeText, describeRule, escapeHtml, outcome } from "./ruleText";
-import { CallFacts, Decision, DefaultAction, RuleEdit, UserRules, WEEKDAYS, Weekday } from "./types";
+import { CallFacts, Decision, DefaultAction, RuleEdit, UserRules, WEEKDAYS, Weekday } from "../model/rules";
 import { wallClock } from "./zone";
 
 /**

@@ -1,5 +1,5 @@
 import { ruleProblems } from "./schema";
-import { DEFAULT_ACTIONS, Rule, RuleEdit, RuleError, UserRules } from "./types";
+import { DEFAULT_ACTIONS, Rule, RuleEdit, RuleError, UserRules } from "../model/rules";
 import { normalTimeZone } from "./zone";
 
 /**

@@ -1,5 +1,5 @@
 import { Address, domainOf, tryParseAddress } from "../ids/address";
-import { CallFacts, Decision, DefaultAction, Rule, RuleAction, UserRules, WEEKDAYS } from "./types";
+import { CallFacts, Decision, DefaultAction, Rule, RuleAction, UserRules, WEEKDAYS } from "../model/rules";
 import { isTimeZone, wallClock } from "./zone";
 
 /**

@@ -1,4 +1,4 @@
-import { DefaultAction, Rule, RuleAction, WEEKDAYS, Weekday } from "./types";
+import { DefaultAction, Rule, RuleAction, WEEKDAYS, Weekday } from "../model/rules";
 
 /**
  * Rules in words, the way the bot's commands write them, so what users read

@@ -1,5 +1,5 @@
 import { tryParseAddress } from "../ids/address";
-import { Rule, RuleAction, RuleError, WEEKDAYS, Weekday } from "./types";
+import { Rule, RuleAction, RuleError, WEEKDAYS, Weekday } from "../model/rules";
 import { Words, dayByName, parseClock } from "./words";
 import { normalTimeZone } from "./zone";
 

@@ -1,7 +1,7 @@
 import Ajv2020, { ErrorObject } from "ajv/dist/2020";
 import { BridgeError } from "../errors";
 import { parseAddress } from "../ids/address";
-import { WEEKDAYS } from "./types";
+import { WEEKDAYS } from "../model/rules";
 import { isTimeZone } from "./zone";
 
 /**

@@ -1,4 +1,4 @@
-import { WEEKDAYS } from "./types";
+import { WEEKDAYS } from "../model/rules";
 import { Words, dayByName, parseClock } from "./words";
 import { addDays, wallClock, wallToEpoch } from "./zone";
 

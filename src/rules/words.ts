@@ -1,4 +1,4 @@
-import { RuleError, Weekday } from "./types";
+import { RuleError, Weekday } from "../model/rules";
 
 /**
  * The words of one bot command, read left to right. Keywords are compared

@@ -1,7 +1,7 @@
 import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
-import { DefaultAction, Rule, UserRules } from "../rules/types";
+import { DefaultAction, Rule, UserRules } from "../model/rules";
 import { SqlClient } from "./sql";
 import {
   BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SigningKeyRecord, Store,

@@ -10,7 +10,7 @@
  */
 import { PROOF_STEP_MS, answerNeutrally } from "../../src/calls/neutralAnswer";
 import { MatrixUserId } from "../../src/ids/matrix";
-import { Rule } from "../../src/rules/types";
+import { Rule } from "../../src/model/rules";
 import { SetupRequest, SetupResponse } from "../../src/protocol/types";
 import { RequestContext } from "../../src/webcall/WebCallNode";
 import { ManualClock } from "../support/manualClock";

@@ -2,7 +2,7 @@ import { Address } from "../../src/ids/address";
 import { MatrixUserId } from "../../src/ids/matrix";
 import { newPartyId } from "../../src/ids/session";
 import { RulesService, RulesServiceOptions } from "../../src/rules/RulesService";
-import { CallFacts, Rule, RuleError, UserRules } from "../../src/rules/types";
+import { CallFacts, Rule, RuleError, UserRules } from "../../src/model/rules";
 import { openStore, Store } from "../../src/store";
 import { pgliteEngine, TestDatabase } from "../store/engines";
 

@@ -1,5 +1,5 @@
 import { Command, parseCommand } from "../../src/rules/commands";
-import { Rule, RuleError } from "../../src/rules/types";
+import { Rule, RuleError } from "../../src/model/rules";
 
 // Wednesday 25 November 2026, noon in London (GMT, UTC+0).
 const ctx = { timeZone: "Europe/London", now: Date.parse("2026-11-25T12:00Z") };

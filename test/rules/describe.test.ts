@@ -1,7 +1,7 @@
 import { compileRules, decide } from "../../src/rules/evaluate";
 import { describeRule, renderDecision, renderEditResult, renderHelp, renderRules } from "../../src/rules/describe";
 import { parseCommand } from "../../src/rules/commands";
-import { Rule } from "../../src/rules/types";
+import { Rule } from "../../src/model/rules";
 import { call, userRules } from "./fixtures";
 
 const weekdays: Rule["days"] = ["mon", "tue", "wed", "thu", "fri"];

@@ -1,5 +1,5 @@
 import { applyEdit } from "../../src/rules/edit";
-import { Rule, RuleEdit, RuleError, UserRules } from "../../src/rules/types";
+import { Rule, RuleEdit, RuleError, UserRules } from "../../src/model/rules";
 import { userRules } from "./fixtures";
 
 const a: Rule = { action: "refuse", anonymous: true };

@@ -1,5 +1,5 @@
 import { compileRules, decide } from "../../src/rules/evaluate";
-import { CallFacts, Rule } from "../../src/rules/types";
+import { CallFacts, Rule } from "../../src/model/rules";
 import { call, userRules } from "./fixtures";
 
 /** The decision for one call under the given rules. */

@@ -1,6 +1,6 @@
 import { Address, parseAddress } from "../../src/ids/address";
 import { MatrixUserId } from "../../src/ids/matrix";
-import { CallFacts, Rule, UserRules } from "../../src/rules/types";
+import { CallFacts, Rule, UserRules } from "../../src/model/rules";
 
 /** A user's rules with everything but `rules` defaulted. */
 export function userRules(rules: Rule[], more: Partial<UserRules> = {}): UserRules {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { Address } from "../../src/ids/address";
 import { MatrixUserId, RoomId } from "../../src/ids/matrix";
 import { newPartyId, newSessionId } from "../../src/ids/session";
-import { UserRules } from "../../src/rules/types";
+import { UserRules } from "../../src/model/rules";
 import { CallRecord, DmRoom, openStore, Store } from "../../src/store";
 import { loadMigrations, migrate, Migration, schemaVersion } from "../../src/store/migrate";
 import { SqlClient } from "../../src/store/sql";
