@@ -1,6 +1,6 @@
 import { logger } from "../log";
 import { tryParseMatrixUserId } from "../ids/matrix";
-import { MatrixEvent } from "../matrix/events/types";
+import { PushedEvent } from "../matrix/AppserviceListener";
 import { SessionEvent, SetupRequest, SetupResponse } from "../protocol/types";
 import { RequestContext, WebCallNode } from "../webcall/WebCallNode";
 import { CallActions } from "./CallActions";
@@ -104,12 +104,11 @@ export class CallCore implements WebCallNode {
     return true;
   }
 
-  isRelevant(event: MatrixEvent): boolean {
+  isRelevant(event: PushedEvent): boolean {
     return this.fromMatrix.isRelevant(event);
   }
 
-  /** A typed event, checked at the Matrix edge (src/matrix/events/). */
-  onMatrixEvent(event: MatrixEvent, receivedAt: number): Promise<void> {
+  onMatrixEvent(event: PushedEvent, receivedAt: number): Promise<void> {
     return this.fromMatrix.onEvent(event, receivedAt);
   }
 
