@@ -153,6 +153,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     bind: config.appservice.bind,
     port: appservicePort,
     maxBodyBytes: config.appservice.maxBodyBytes,
+    // The bridge's own echoes are passed over before they are parsed.
+    isOwnUser: (userId) => virtualUsers.isVirtual(userId) || userId === botUserId,
     isRelevant: (event) => core.isRelevant(event) || bot.isRelevant(event),
     // A command run twice is not harmless ("remove 2"); every call event is.
     atMostOnce: (event) => event.type === "m.room.message" && bot.isRelevant(event),

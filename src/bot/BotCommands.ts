@@ -2,7 +2,7 @@ import { logger } from "../log";
 import { LocalUsers } from "../ids/localUsers";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { VirtualUsers } from "../ids/virtualUsers";
-import { PushedEvent } from "../matrix/AppserviceListener";
+import { MatrixEvent } from "../matrix/events/types";
 import { HomeserverClient } from "../matrix/HomeserverClient";
 import { parseCommand } from "../rules/commands";
 import { escapeHtml, renderDecision, renderEditResult, renderHelp, renderRules } from "../rules/describe";
@@ -42,26 +42,28 @@ export class BotCommands {
     private readonly options: BotOptions,
   ) {}
 
-  /** Invites of the bot, its rooms' memberships, and text messages from real users. */
-  isRelevant(event: PushedEvent): boolean {
+  /** Invites of the bot, its rooms' memberships, and text messages (m.text)
+   *  from real users; typed and checked at the Matrix edge (src/matrix/events/). */
+  isRelevant(event: MatrixEvent): boolean {
     if (this.virtualUsers.isVirtual(event.sender) || event.sender === this.options.botUserId) return false;
-    if (event.type === "m.room.member") return event.state_key === this.options.botUserId || event.content.membership === "leave";
-    return event.type === "m.room.message" && event.content.msgtype === "m.text" && typeof event.content.body === "string";
+    if (event.type === "m.room.member") return event.target === this.options.botUserId || event.membership === "leave";
+    return event.type === "m.room.message";
   }
 
-  async onEvent(event: PushedEvent): Promise<void> {
-    const roomId = event.room_id as RoomId;
+  async onEvent(event: MatrixEvent): Promise<void> {
+    const { roomId } = event;
     if (event.type === "m.room.member") {
-      if (event.state_key === this.options.botUserId && event.content.membership === "invite") {
-        return this.onInvite(roomId, event.sender as MatrixUserId, event.content.is_direct === true);
+      if (event.target === this.options.botUserId && event.membership === "invite") {
+        return this.onInvite(roomId, event.sender, event.isDirect);
       }
-      if (event.content.membership === "leave") return this.onLeave(roomId, event.state_key as string);
+      if (event.membership === "leave") return this.onLeave(roomId, event.target);
       return;
     }
+    if (event.type !== "m.room.message") return;
     const room = await this.store.getBotRoom(roomId);
     if (!room || room.userId !== event.sender) return;
-    const reply = await this.run(room.userId, event.content.body as string);
-    await this.reply(roomId, reply, `reply.${event.event_id}`);
+    const reply = await this.run(room.userId, event.body);
+    await this.reply(roomId, reply, `reply.${event.eventId}`);
   }
 
   /** Runs one command for `userId`; a command that cannot be understood or applied gets its reason back. */

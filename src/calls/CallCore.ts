@@ -1,6 +1,6 @@
 import { logger } from "../log";
 import { tryParseMatrixUserId } from "../ids/matrix";
-import { PushedEvent } from "../matrix/AppserviceListener";
+import { MatrixEvent } from "../matrix/events/types";
 import { SessionEvent, SetupRequest, SetupResponse } from "../protocol/types";
 import { RequestContext, WebCallNode } from "../webcall/WebCallNode";
 import { CallActions } from "./CallActions";
@@ -104,11 +104,12 @@ export class CallCore implements WebCallNode {
     return true;
   }
 
-  isRelevant(event: PushedEvent): boolean {
+  isRelevant(event: MatrixEvent): boolean {
     return this.fromMatrix.isRelevant(event);
   }
 
-  onMatrixEvent(event: PushedEvent, receivedAt: number): Promise<void> {
+  /** A typed event, checked at the Matrix edge (src/matrix/events/). */
+  onMatrixEvent(event: MatrixEvent, receivedAt: number): Promise<void> {
     return this.fromMatrix.onEvent(event, receivedAt);
   }
 

@@ -1,12 +1,9 @@
 import { logger } from "../log";
-import { MatrixUserId, RoomId } from "../ids/matrix";
-import { SessionId, newPartyId, newSessionToken } from "../ids/session";
+import { newPartyId, newSessionToken, tryParseSessionId } from "../ids/session";
 import { domainOf } from "../ids/address";
-import { PushedEvent } from "../matrix/AppserviceListener";
 import * as ev from "../matrix/callEvents";
-import { SessionDescription } from "../protocol/types";
+import { CallEvent, CallInvite, CallNegotiate, MatrixEvent, RoomMember, SdpAnswer, isCallEvent } from "../matrix/events/types";
 import { CallRecord, DmRoom } from "../store/Store";
-import { IceCandidate } from "../protocol/types";
 import { CallActions, hashToken } from "./CallActions";
 import { CallDeps, pairKey } from "./CallDeps";
 import { lesserWins } from "./glare";
@@ -17,65 +14,68 @@ const log = logger("from-matrix");
 /**
  * Events from the Matrix side: the user's devices answering, rejecting and
  * hanging up, their candidates, their own calls to a WebCall party (glare),
- * and membership of the DMs. Lenient in what it accepts: version 0 events,
- * js-sdk's "replaced" hangup reason, hangups with no reason.
+ * and membership of the DMs. It takes typed events, checked at the Matrix
+ * edge (src/matrix/events/): every id, SDP and candidate list is already
+ * bounded. Lenient in what it accepts: version 0 events, js-sdk's
+ * "replaced" hangup reason, hangups with no reason.
  */
 export class FromMatrix {
   constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly placement: OutboundPlacement) {}
 
   /** Membership changes and call events from real users; never our own echoes. */
-  isRelevant(event: PushedEvent): boolean {
+  isRelevant(event: MatrixEvent): boolean {
     if (this.deps.virtualUsers.isVirtual(event.sender)) return false;
-    return event.type === "m.room.member" || (event.type.startsWith("m.call.") && typeof event.content.call_id === "string");
+    return event.type === "m.room.member" || isCallEvent(event);
   }
 
-  async onEvent(event: PushedEvent, receivedAt: number): Promise<void> {
+  async onEvent(event: MatrixEvent, receivedAt: number): Promise<void> {
     const { deps } = this;
     if (!this.isRelevant(event)) return;
     if (event.type === "m.room.member") return this.onMembership(event);
-    const dm = await deps.rooms.findByRoomId(event.room_id as RoomId);
+    if (!isCallEvent(event)) return;
+    const dm = await deps.rooms.findByRoomId(event.roomId);
     if (!dm || dm.matrixUserId !== event.sender) return;
-    if (event.type === ev.CALL_INVITE) {
+    if (event.type === "m.call.invite") {
       await this.actions.mutex.run(pairKey(dm.matrixUserId, dm.virtualUserId), () => this.onInvite(event, dm, receivedAt));
       return;
     }
-    const ids = { callId: event.content.call_id as SessionId, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId };
-    await this.actions.withCall(ids, (call) => call.roomId === event.room_id ? this.onCallEvent(call, event) : Promise.resolve());
+    // Every call the bridge knows has a WebCall session id for its call_id:
+    // a call_id that cannot be one names no call of ours.
+    const callId = tryParseSessionId(event.callId);
+    if (!callId) return;
+    const ids = { callId, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId };
+    await this.actions.withCall(ids, (call) => call.roomId === event.roomId ? this.onCallEvent(call, event) : Promise.resolve());
   }
 
-  private async onCallEvent(call: CallRecord, event: PushedEvent): Promise<void> {
-    const { content } = event;
-    const partyId = typeof content.party_id === "string" ? content.party_id : null;
-    const version = String(content.version ?? "0");
+  private async onCallEvent(call: CallRecord, event: Exclude<CallEvent, CallInvite>): Promise<void> {
+    const { partyId, version } = event;
     switch (event.type) {
-      case ev.CALL_ANSWER: return this.onAnswer(call, partyId, version, description(content.answer, "answer"));
-      case ev.CALL_REJECT: return this.onDecline(call, partyId, version);
-      case ev.CALL_HANGUP: return this.onHangup(call, partyId, version);
-      case ev.CALL_CANDIDATES: {
+      case "m.call.answer": return this.onAnswer(call, partyId, version, event.answer);
+      case "m.call.reject": return this.onDecline(call, partyId, version);
+      case "m.call.hangup": return this.onHangup(call, partyId, version);
+      case "m.call.candidates": {
         if (call.direction === "outbound" && call.matrixPartyId !== null && partyId !== call.matrixPartyId) return;
-        this.actions.deviceCandidatesIn(call, partyId, candidates(content.candidates));
+        this.actions.deviceCandidatesIn(call, partyId, event.candidates);
         return;
       }
-      case ev.CALL_SELECT_ANSWER: {
-        if (call.direction === "outbound" && call.state !== "ended" && content.selected_party_id !== call.bridgePartyId) {
+      case "m.call.select_answer": {
+        if (call.direction === "outbound" && call.state !== "ended" && event.selectedPartyId !== call.bridgePartyId) {
           await this.actions.end(call, { reason: "answered_elsewhere", party: "answered_elsewhere" });
         }
         return;
       }
-      case ev.CALL_NEGOTIATE: {
-        const desc = content.description as SessionDescription | undefined;
-        if (call.state !== "connected" || version !== "1" || call.matrixVersion !== "1" || partyId !== call.matrixPartyId) return;
-        if (desc && (desc.type === "offer" || desc.type === "answer") && typeof desc.sdp === "string") {
-          await this.deps.party.send(call, { type: "negotiate", description: { type: desc.type, sdp: desc.sdp } });
-        }
-        return;
-      }
+      case "m.call.negotiate": return this.onNegotiate(call, event);
     }
   }
 
+  private async onNegotiate(call: CallRecord, event: CallNegotiate): Promise<void> {
+    if (call.state !== "connected" || event.version !== "1" || call.matrixVersion !== "1" || event.partyId !== call.matrixPartyId) return;
+    await this.deps.party.send(call, { type: "negotiate", description: event.description });
+  }
+
   /** The first answer from any device wins; the others see select_answer and stop ringing. */
-  private async onAnswer(call: CallRecord, partyId: string | null, version: string, answer: SessionDescription | undefined): Promise<void> {
-    if (call.direction !== "inbound" || call.state !== "ringing" || !answer) return;
+  private async onAnswer(call: CallRecord, partyId: string | null, version: string, answer: SdpAnswer): Promise<void> {
+    if (call.direction !== "inbound" || call.state !== "ringing") return;
     const connected = await this.deps.store.transitionCall(call.callId, ["ringing"], {
       state: "connected", matrixPartyId: partyId, matrixVersion: version, answer, answeredAt: this.deps.now(),
     });
@@ -109,16 +109,22 @@ export class FromMatrix {
   }
 
   /** The Matrix user calls the WebCall party of this DM. */
-  private async onInvite(event: PushedEvent, dm: DmRoom, receivedAt: number): Promise<void> {
+  private async onInvite(event: CallInvite, dm: DmRoom, receivedAt: number): Promise<void> {
     const { deps } = this;
-    const { content } = event;
-    const callId = content.call_id as SessionId;
-    const offer = description(content.offer, "offer");
-    const lifetime = Number(content.lifetime);
-    if (!offer || !(lifetime > 0)) return;
-    if (content.invitee !== undefined && content.invitee !== dm.virtualUserId) return;
-    const age = (event.unsigned?.age ?? 0) + (deps.now() - receivedAt);
+    if (event.invitee !== null && event.invitee !== dm.virtualUserId) return;
+    // A call is as long as the bridge lets any call ring, whatever the client asks.
+    const lifetime = Math.min(event.lifetimeMs, deps.calls.maxLifetimeMs);
+    const age = event.ageMs + (deps.now() - receivedAt);
     if (age >= lifetime) return; // an expired invite never rings
+    const callId = tryParseSessionId(event.callId);
+    if (!callId) {
+      // Its call_id becomes the WebCall session id, whose grammar is narrower
+      // than Matrix's: the call cannot be placed, and the caller's device is told at once.
+      log.warn("refusing a call whose call_id cannot be a WebCall session id", { eventId: event.eventId, roomId: dm.roomId });
+      await deps.homeserver.sendEvent(dm.virtualUserId, dm.roomId, ev.CALL_REJECT, ev.rejectContent(event.callId, newPartyId()), `reject.${event.eventId}`);
+      return;
+    }
+    const offer = event.offer;
     const calleeAddress = deps.virtualUsers.addressOf(dm.virtualUserId);
     const callerAddress = deps.localUsers.addressOf(dm.matrixUserId);
     if (!calleeAddress || !callerAddress) return; // the anonymous caller cannot be called back
@@ -132,8 +138,7 @@ export class FromMatrix {
       callId, direction: "outbound", state: "preparing", tokenHash: token ? hashToken(token) : "",
       callerAddress, calleeAddress, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId,
       roomId: dm.roomId, bridgePartyId: newPartyId(),
-      matrixPartyId: typeof content.party_id === "string" ? content.party_id : null,
-      matrixVersion: String(content.version ?? "0"), offer, answer: null,
+      matrixPartyId: event.partyId, matrixVersion: event.version, offer, answer: null,
       lifetimeMs: lifetime, createdAt: now, expiresAt: now + lifetime - age, answeredAt: null, endedAt: null,
       notifyUrl: endpoint ?? null, notifyToken: token, via: [], setupFingerprint: null, setupResponse: null,
       replacedBy: null, endReason: null, relayPeer: null, peerNode: null, callerIdentity: null,
@@ -180,17 +185,14 @@ export class FromMatrix {
     return false;
   }
 
-  private async onMembership(event: PushedEvent): Promise<void> {
+  private async onMembership(event: RoomMember): Promise<void> {
     const { deps } = this;
-    const target = event.state_key;
-    const membership = event.content.membership;
-    if (typeof target !== "string") return;
+    const { target, membership } = event;
     if (membership === "invite" && deps.virtualUsers.isVirtual(target)) {
-      const virtualUserId = target as MatrixUserId;
-      await deps.dmInvites.onInvite(event.room_id as RoomId, event.sender as MatrixUserId, virtualUserId, deps.virtualUsers.addressOf(virtualUserId));
+      await deps.dmInvites.onInvite(event.roomId, event.sender, target, deps.virtualUsers.addressOf(target));
       return;
     }
-    const dm = await deps.rooms.findByRoomId(event.room_id as RoomId);
+    const dm = await deps.rooms.findByRoomId(event.roomId);
     if (!dm) return;
     if (target === dm.matrixUserId) {
       const joined = membership === "join";
@@ -221,15 +223,3 @@ export class FromMatrix {
     });
   }
 }
-
-function description(value: unknown, type: "offer" | "answer"): SessionDescription | undefined {
-  const d = value as SessionDescription | undefined;
-  return d && typeof d === "object" && d.type === type && typeof d.sdp === "string" ? { type, sdp: d.sdp } : undefined;
-}
-
-function candidates(value: unknown): IceCandidate[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter((c): c is IceCandidate => typeof c === "object" && c !== null && typeof (c as IceCandidate).candidate === "string")
-    .map((c) => ({ candidate: c.candidate, sdpMid: c.sdpMid ?? null, sdpMLineIndex: c.sdpMLineIndex ?? null }));
-}
-

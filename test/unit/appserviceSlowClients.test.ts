@@ -33,7 +33,7 @@ describe("the appservice listener and slow clients", () => {
   beforeAll(async () => {
     listener = new AppserviceListener({
       hsToken: "t", bind: "127.0.0.1", port: 0, maxBodyBytes: 1000, timeouts,
-      isRelevant: () => true, atMostOnce: () => false, onEvent: async () => undefined,
+      isOwnUser: () => false, isRelevant: () => true, atMostOnce: () => false, onEvent: async () => undefined,
       onUserQuery: async () => false, health: () => ({}),
     }, store);
     port = await listener.listen();

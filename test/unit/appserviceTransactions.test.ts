@@ -1,4 +1,5 @@
 import { AppserviceListener, PushedEvent } from "../../src/matrix/AppserviceListener";
+import { MatrixEvent } from "../../src/matrix/events/types";
 import { MatrixRequestError } from "../../src/matrix/HomeserverClient";
 import { Store } from "../../src/store/Store";
 import { setLogLevel } from "../../src/log";
@@ -31,19 +32,20 @@ function event(id: string, body = id): PushedEvent {
 }
 
 /** A listener whose handler does what each event's body says: "ok", "passing" (fails once with a 502), "lasting" (403 every time), "bug". */
-async function start(atMostOnce: (e: PushedEvent) => boolean = () => false) {
+async function start(atMostOnce: (e: MatrixEvent) => boolean = () => false) {
   const { store, ids, state } = memoryStore();
   const runs: string[] = [];
   const failedOnce = new Set<string>();
   const listener = new AppserviceListener({
     hsToken: TOKEN, bind: "127.0.0.1", port: 0, maxBodyBytes: 1_000_000,
+    isOwnUser: () => false,
     isRelevant: () => true,
     atMostOnce,
     onEvent: async (e) => {
-      runs.push(e.event_id);
-      const kind = String(e.content.body);
-      if (kind === "passing" && !failedOnce.has(e.event_id)) {
-        failedOnce.add(e.event_id);
+      runs.push(e.eventId);
+      const kind = e.type === "m.room.message" ? e.body : "";
+      if (kind === "passing" && !failedOnce.has(e.eventId)) {
+        failedOnce.add(e.eventId);
         throw new MatrixRequestError(502, "M_UNKNOWN", "PUT /send: bad gateway");
       }
       if (kind === "lasting") throw new MatrixRequestError(403, "M_FORBIDDEN", "POST /join: You are not invited to this room");
@@ -101,7 +103,7 @@ describe("a pushed transaction's events, each on its own", () => {
   });
 
   it("an at-most-once event (a bot command) that fails is not run again, even for a failure that may pass", async () => {
-    const t = await start((e) => e.event_id.startsWith("$cmd"));
+    const t = await start((e) => e.eventId.startsWith("$cmd"));
     const txn = [event("$cmd1", "passing"), event("$cmd2", "ok")];
     expect(await t.put("3", txn)).toEqual({ status: 200, body: {} });
     expect(await t.put("3", txn)).toEqual({ status: 200, body: {} });
