@@ -95,4 +95,13 @@ describe("the Matrix edge refuses malformed events for a ringing call", () => {
     expect(fx.problems).toEqual([]);
     await session.hangup();
   });
+
+  it("an invite whose call_id Matrix allows but a WebCall session id does not is rejected at once, not placed", async () => {
+    const callId = "{8d4a1f1e-3c6b-4d1f-9a3e-0c1b2d3e4f5a}"; // braces and all, as some clients make them
+    await alice.send(room, "m.call.invite", { call_id: callId, party_id: "PHONE", version: "1", lifetime: 60000, invitee: VIRTUAL, offer: OFFER });
+    const reject = await fx.waitForSent((e) => e.type === "m.call.reject" && e.content.call_id === callId);
+    expect(reject.sender).toBe(VIRTUAL);
+    expect(fx.node.setups).toEqual([]);
+    expect(fx.problems).toEqual([]);
+  });
 });
