@@ -5,7 +5,7 @@ import { sampleLeftovers } from "./config/firstStart";
 import { ConfigError, loadConfig } from "./config/load";
 import { readRegistration, Registration, writeRegistration } from "./config/registration";
 import { Config } from "./config/schema";
-import { BridgeError } from "./errors";
+import { DomainError } from "./errors/DomainError";
 import { logger, setLogLevel } from "./log";
 import { DataDirError } from "./store/privateDir";
 
@@ -181,7 +181,7 @@ function fail(err: unknown): never {
     process.stderr.write(`${err.message}\n`);
   } else if (err instanceof UsageError) {
     process.stderr.write(`matrix-appservice-webcall: ${err.message}\nRun with --help for usage.\n`);
-  } else if (err instanceof BridgeError) {
+  } else if (err instanceof DomainError) {
     log.error("bridge failed to start", { errcode: err.errcode, error: err.message });
   } else if (isSystemError(err)) {
     // EADDRINUSE, EACCES, ECONNREFUSED…: the message says it all.

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import * as ev from "../matrix/callEvents";
 import { CallRecord } from "../store/Store";
 import { SessionEvent } from "../protocol/types";
@@ -20,9 +20,9 @@ export class FromParty {
   /** The call the token opens, or the protocol's 404/401. */
   async authorise(sessionId: string, token: string): Promise<CallRecord> {
     const call = await this.deps.store.getCall(sessionId as CallRecord["callId"]);
-    if (!call) throw new BridgeError(404, "WEBCALL_UNKNOWN_SESSION", "No such session");
+    if (!call) throw new DomainError("WEBCALL_UNKNOWN_SESSION", "No such session");
     if (!call.tokenHash || !sameHash(call.tokenHash, hashToken(token))) {
-      throw new BridgeError(401, "WEBCALL_BAD_TOKEN", "The token does not open this session");
+      throw new DomainError("WEBCALL_BAD_TOKEN", "The token does not open this session");
     }
     return call;
   }
@@ -33,13 +33,13 @@ export class FromParty {
     // caller whose call we forward) that is us.
     const bad = (found.direction === "inbound" || found.direction === "relay_in") && events.find((e) => e.type === "replace" || e.type === "answer");
     if (bad) {
-      throw new BridgeError(400, "WEBCALL_BAD_EVENT", bad.type === "replace"
+      throw new DomainError("WEBCALL_BAD_EVENT", bad.type === "replace"
         ? "replace is sent by the called side, not the caller"
         : "the caller cannot answer its own call");
     }
     await this.actions.withCall(found, async (call) => {
       if (call.state === "ended" || call.state === "replaced") {
-        throw new BridgeError(410, "WEBCALL_SESSION_OVER", "This session is over");
+        throw new DomainError("WEBCALL_SESSION_OVER", "This session is over");
       }
       for (const event of events) {
         if (!(await this.deps.store.markPartyEventSeen(call.callId, event.id))) continue;

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import { logger } from "../log";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import { Address, parseAddress } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
@@ -47,7 +47,7 @@ export class InboundSetup {
     const callee = parseAddress(request.calleeId, "calleeId");
     const caller = request.callerId === undefined ? null : parseAddress(request.callerId, "callerId");
     if (!request.offer) {
-      throw new BridgeError(422, "WEBCALL_NEED_SESSION", "I can't find a room: bring an offer and try again");
+      throw new DomainError("WEBCALL_NEED_SESSION", "I can't find a room: bring an offer and try again");
     }
     const checkStarted = clock.now();
     const checked = await this.deps.callers.identify({ caller, callee, signer: ctx.signer, chain: request.chain });

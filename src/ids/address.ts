@@ -1,5 +1,5 @@
 import { Brand } from "./brand";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 
 /** A WebCall address, `local@domain`, with the domain lower-cased. */
 export type Address = Brand<string, "Address">;
@@ -23,7 +23,7 @@ export function tryParseAddress(input: unknown): Address | undefined {
 export function parseAddress(input: unknown, field = "address"): Address {
   const address = tryParseAddress(input);
   if (!address) {
-    throw new BridgeError(400, "WEBCALL_BAD_ADDRESS",
+    throw new DomainError("WEBCALL_BAD_ADDRESS",
       `${field} must be an address of the form local@domain (local part 1-255 of A-Z a-z 0-9 . _ = + / -)`);
   }
   return address;

@@ -1,4 +1,4 @@
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import { Address, tryParseAddress } from "./address";
 import { MatrixUserId, localpartOfUser, serverOfUser } from "./matrix";
 
@@ -24,7 +24,7 @@ export class VirtualUsers {
     if (address === null) return this.anonymous;
     const userId = `@${this.prefix}${escapeLocalpart(address)}:${this.serverName}`;
     if (userId.length > MAX_USER_ID_LENGTH) {
-      throw new BridgeError(400, "WEBCALL_BAD_ADDRESS",
+      throw new DomainError("WEBCALL_BAD_ADDRESS",
         `${address.length > 40 ? address.slice(0, 40) + "…" : address} is too long to be a Matrix user here: its user id would be ${userId.length} characters, at most ${MAX_USER_ID_LENGTH}`);
     }
     return userId as MatrixUserId;

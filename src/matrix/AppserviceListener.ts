@@ -1,5 +1,6 @@
 import express, { NextFunction, Request, Response } from "express";
 import http from "node:http";
+import { DomainError } from "../errors/DomainError";
 import { Store } from "../store/Store";
 import { LISTENER_TIMEOUTS, ListenerTimeouts, listenerServer } from "../util/listenerServer";
 import { authorise, jsonBody, matrixErrors } from "./appserviceDoor";
@@ -46,12 +47,10 @@ export class AppserviceListener {
     app.put(["/_matrix/app/v1/transactions/:txnId", "/transactions/:txnId"], ...body, transaction);
     app.post("/_matrix/app/v1/ping", ...body, (_req, res) => { res.json({}); });
     app.get(["/_matrix/app/v1/users/:userId", "/users/:userId"], (req, res, next) => {
-      options.onUserQuery(String(req.params.userId)).then((exists) => exists ? void res.json({}) : notFound(res), next);
+      options.onUserQuery(String(req.params.userId)).then((exists) => exists ? void res.json({}) : next(notFound()), next);
     });
-    app.get(["/_matrix/app/v1/rooms/:alias", "/rooms/:alias"], (_req, res) => { notFound(res); });
-    app.use((_req: Request, res: Response) => {
-      res.status(404).json({ errcode: "M_UNRECOGNIZED", error: "Unrecognized request" });
-    });
+    app.get(["/_matrix/app/v1/rooms/:alias", "/rooms/:alias"], (_req, _res, next) => { next(notFound()); });
+    app.use((_req: Request, _res: Response, next: NextFunction) => next(new DomainError("M_UNRECOGNIZED", "Unrecognized request")));
     app.use(matrixErrors());
   }
 
@@ -78,6 +77,6 @@ export class AppserviceListener {
   }
 }
 
-function notFound(res: Response): void {
-  res.status(404).json({ errcode: "M_NOT_FOUND", error: "No such user or room" });
+function notFound(): DomainError {
+  return new DomainError("M_NOT_FOUND", "No such user or room");
 }

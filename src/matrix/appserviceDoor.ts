@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import express, { NextFunction, Request, RequestHandler, Response } from "express";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
+import { httpAnswer } from "../errors/httpAnswer";
 import { logger } from "../log";
 import { bearerToken } from "../util/bearer";
 import { bodyProblemOf } from "../util/bodyProblems";
@@ -27,10 +28,10 @@ export function authorise(hsToken: string): RequestHandler {
   return (req, _res, next) => {
     const query = req.query.access_token;
     const provided = bearerToken(req.get("authorization")) ?? (typeof query === "string" ? query : undefined);
-    if (provided === undefined) return next(new BridgeError(401, "M_UNAUTHORIZED", "Missing homeserver token"));
+    if (provided === undefined) return next(new DomainError("M_UNAUTHORIZED", "Missing homeserver token"));
     const given = Buffer.from(provided);
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-      return next(new BridgeError(403, "M_FORBIDDEN", "Bad homeserver token"));
+      return next(new DomainError("M_FORBIDDEN", "Bad homeserver token"));
     }
     next();
   };
@@ -47,48 +48,50 @@ export function jsonBody(maxBodyBytes: number): RequestHandler[] {
   const parse = express.json({ limit: maxBodyBytes, strict: true, inflate: false, type: () => true });
   const check: RequestHandler = (req, _res, next) => {
     const type = req.get("content-type") ?? "";
-    if (!JSON_TYPE.test(type)) return next(new BridgeError(415, "M_NOT_JSON", "Content-Type must be application/json"));
+    if (!JSON_TYPE.test(type)) return next(new DomainError("M_NOT_JSON_MEDIA_TYPE", "Content-Type must be application/json"));
     const charset = CHARSET.exec(type)?.[1];
     if (charset !== undefined && charset.toLowerCase() !== "utf-8") {
-      return next(new BridgeError(415, "M_NOT_JSON", "the body must be UTF-8 (charset=utf-8, or no charset)"));
+      return next(new DomainError("M_NOT_JSON_MEDIA_TYPE", "the body must be UTF-8 (charset=utf-8, or no charset)"));
     }
     const encoding = (req.get("content-encoding") ?? "identity").trim().toLowerCase();
     if (encoding !== "identity" && encoding !== "") {
-      return next(new BridgeError(415, "M_NOT_JSON", "Content-Encoding is not supported: send the JSON uncompressed"));
+      return next(new DomainError("M_NOT_JSON_MEDIA_TYPE", "Content-Encoding is not supported: send the JSON uncompressed"));
     }
     next();
   };
   return [check, parse];
 }
 
-/** Every failure as `{errcode, error}`: 4xx for what the request got wrong, 500 only for "try again". */
+/** Every failure as `{errcode, error}`: 4xx for what the request got wrong, 500 only for "try again".
+ *  Statuses come from the catalogue (src/errors/catalogue.ts). */
 export function matrixErrors() {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    const known = asBridgeError(error);
-    if (known) {
-      log.debug("request refused", { method: req.method, path: req.path, status: known.status, errcode: known.errcode, error: known.message });
+    const known = asDomainError(error);
+    const answer = known && httpAnswer("appservice", known);
+    if (answer) {
+      log.debug("request refused", { method: req.method, path: req.path, status: answer.status, errcode: answer.body.errcode, error: answer.body.error });
     } else if (!(error instanceof RetryTransaction)) {
       // A bug of ours (a RetryTransaction was logged where it arose, without a stack).
       log.error("request failed", { method: req.method, path: req.path, error: (error as Error)?.stack ?? String(error) });
     }
-    const answer = known ?? new BridgeError(500, "M_UNKNOWN", "Transaction could not be processed; retry");
-    if (res.headersSent) return void res.end();
-    res.status(answer.status).json(answer.toJSON());
+    const sent = answer ?? httpAnswer("appservice", new DomainError("M_UNKNOWN"));
+    if (res.headersSent || !sent) return void res.end();
+    res.status(sent.status).json(sent.body);
   };
 }
 
-function asBridgeError(error: unknown): BridgeError | undefined {
-  if (error instanceof BridgeError) return error;
-  if (error instanceof BadTransaction) return new BridgeError(400, "M_BAD_JSON", error.message);
+function asDomainError(error: unknown): DomainError | undefined {
+  if (error instanceof DomainError) return error;
+  if (error instanceof BadTransaction) return new DomainError("M_BAD_JSON", error.message);
   switch (bodyProblemOf(error)) {
-    case "too_large": return new BridgeError(413, "M_TOO_LARGE", "the request body is too large");
-    case "bad_json": return new BridgeError(400, "M_NOT_JSON", "the request body is not valid JSON");
-    case "bad_encoding": return new BridgeError(415, "M_NOT_JSON", "the body must be UTF-8 JSON without Content-Encoding");
-    case "unreadable": return new BridgeError(400, "M_BAD_JSON", "the request body could not be read");
+    case "too_large": return new DomainError("M_TOO_LARGE", "the request body is too large");
+    case "bad_json": return new DomainError("M_NOT_JSON", "the request body is not valid JSON");
+    case "bad_encoding": return new DomainError("M_NOT_JSON_MEDIA_TYPE", "the body must be UTF-8 JSON without Content-Encoding");
+    case "unreadable": return new DomainError("M_BAD_JSON", "the request body could not be read");
     default: break;
   }
-  // express's own client errors (a path that does not decode, …).
-  const status = (error as { status?: unknown; expose?: unknown } | null)?.status;
-  if (typeof status === "number" && status >= 400 && status < 500) return new BridgeError(status, "M_INVALID_PARAM", "the request could not be understood");
+  // express's own client errors (a path that does not decode, …): all 400s.
+  const status = (error as { status?: unknown } | null)?.status;
+  if (typeof status === "number" && status >= 400 && status < 500) return new DomainError("M_INVALID_PARAM", "the request could not be understood");
   return undefined;
 }

@@ -1,3 +1,6 @@
+import { DomainError } from "../errors/DomainError";
+import { statusOf } from "../errors/httpAnswer";
+
 /**
  * Whether an event's handler failed for a reason that may pass (try again
  * later) or one that will not (trying again gives the same answer). The
@@ -28,10 +31,12 @@ const PASSING_DB_MESSAGES = /connection terminated|timeout exceeded when trying 
 export function failureKind(error: unknown): FailureKind {
   const e = error as { status?: unknown; code?: unknown; message?: unknown } | null | undefined;
   if (typeof e !== "object" || e === null) return "lasting";
-  // An HTTP answer: the homeserver's (MatrixRequestError) or one of ours (BridgeError).
-  // 4xx says the request itself is refused, except 408 and 429, which say "not now".
-  if (typeof e.status === "number") {
-    return e.status >= 400 && e.status < 500 && e.status !== 408 && e.status !== 429 ? "lasting" : "passing";
+  // An HTTP answer: the homeserver's (MatrixRequestError) or one of ours (a
+  // DomainError, whose status is the catalogue's). 4xx says the request
+  // itself is refused, except 408 and 429, which say "not now".
+  const status = error instanceof DomainError ? statusOf(error) : e.status;
+  if (typeof status === "number") {
+    return status >= 400 && status < 500 && status !== 408 && status !== 429 ? "lasting" : "passing";
   }
   if (typeof e.code === "string") {
     if (NETWORK_CODES.has(e.code) || e.code.startsWith("UND_ERR_") || e.code.startsWith("ERR_SOCKET_")) return "passing";

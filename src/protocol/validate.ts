@@ -1,6 +1,6 @@
 import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import addFormats from "ajv-formats";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import { parseAddress } from "../ids/address";
 import { jsonBytes, MAX_CONTENT_JSON_BYTES } from "../util/eventSize";
 import { KeysDocument, SessionEvent, SetupRequest, SetupResponse } from "./types";
@@ -96,17 +96,17 @@ function describe(where: string, error: ErrorObject): string {
   }
 }
 
-function badRequest(where: string, errors: ErrorObject[] | null | undefined): BridgeError {
+function badRequest(where: string, errors: ErrorObject[] | null | undefined): DomainError {
   const error = errors?.[0];
-  if (!error) return new BridgeError(400, "WEBCALL_BAD_REQUEST", `${where} is invalid`);
+  if (!error) return new DomainError("WEBCALL_BAD_REQUEST", `${where} is invalid`);
   if (where === "body" && ADDRESS_PATH.test(error.instancePath)) {
     const field = `${where}${error.instancePath}`;
     return error.instancePath.startsWith("/via/")
-      ? new BridgeError(400, "WEBCALL_BAD_ADDRESS", `${field} must be a node domain (a DNS host name)`)
-      : new BridgeError(400, "WEBCALL_BAD_ADDRESS",
+      ? new DomainError("WEBCALL_BAD_ADDRESS", `${field} must be a node domain (a DNS host name)`)
+      : new DomainError("WEBCALL_BAD_ADDRESS",
         `${field} must be an address of the form local@domain (local part 1-255 of A-Z a-z 0-9 . _ = + / -)`);
   }
-  return new BridgeError(400, "WEBCALL_BAD_REQUEST", describe(where, error));
+  return new DomainError("WEBCALL_BAD_REQUEST", describe(where, error));
 }
 
 /**
@@ -123,7 +123,7 @@ function checkSdpSize(field: string, description: { sdp: string } | undefined): 
   if (description === undefined) return;
   const bytes = jsonBytes(description.sdp) - 2; // not its quotes
   if (bytes > MAX_SDP_JSON_BYTES) {
-    throw new BridgeError(413, "WEBCALL_TOO_LARGE",
+    throw new DomainError("WEBCALL_TOO_LARGE",
       `${field}/sdp is too large: ${bytes} bytes as JSON, at most ${MAX_SDP_JSON_BYTES} (a Matrix event holds 64 KiB)`);
   }
 }

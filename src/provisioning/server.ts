@@ -6,7 +6,8 @@ import { RulesService } from "../rules/RulesService";
 import { Store } from "../store/Store";
 import { bearerToken } from "../util/bearer";
 import { listenerServer } from "../util/listenerServer";
-import { clientError, forbidden, INTERNAL, ProvisioningError, unrecognized } from "./errors";
+import { DomainError } from "../errors/DomainError";
+import { clientError, forbidden, INTERNAL, unrecognized } from "./errors";
 import { addRulesRoutes } from "./routes";
 import { validateBody } from "./schemas";
 import { SessionStore } from "./SessionStore";
@@ -102,7 +103,7 @@ function jsonBodies(maxBodyBytes: number): RequestHandler[] {
     (req, _res, next) => {
       // req.is() is null without a body, false for a body of another type.
       if (req.is("application/json") === false) {
-        next(new ProvisioningError(415, "M_NOT_JSON", "Content-Type must be application/json"));
+        next(new DomainError("M_NOT_JSON_MEDIA_TYPE", "Content-Type must be application/json"));
         return;
       }
       next();

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { KeyedMutex } from "../util/KeyedMutex";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import { MatrixUserId } from "../ids/matrix";
 import { Store } from "../store/Store";
 import { applyEdit } from "./edit";
@@ -62,8 +62,8 @@ function frozen(rules: UserRules): UserRules {
   return Object.freeze(rules);
 }
 
-export function rulesConflict(): BridgeError {
-  return new BridgeError(409, "WEBCALL_RULES_CONFLICT", "someone else changed these rules; reload and try again");
+export function rulesConflict(): DomainError {
+  return new DomainError("WEBCALL_RULES_CONFLICT", "someone else changed these rules; reload and try again");
 }
 
 export class RulesService {
@@ -112,7 +112,7 @@ export class RulesService {
         if (saved) return saved;
         // Another instance saved in between: apply the edit to what it saved.
         if (attempt >= this.maxAttempts) {
-          throw new BridgeError(409, "WEBCALL_RULES_CONFLICT", "these rules are being changed elsewhere at this moment; try again");
+          throw new DomainError("WEBCALL_RULES_CONFLICT", "these rules are being changed elsewhere at this moment; try again");
         }
         await sleep(Math.random() * 5 * attempt);
       }

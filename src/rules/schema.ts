@@ -1,5 +1,5 @@
 import Ajv2020, { ErrorObject } from "ajv/dist/2020";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import { parseAddress } from "../ids/address";
 import { WEEKDAYS } from "../model/rules";
 import { isTimeZone } from "./zone";
@@ -126,7 +126,7 @@ function semanticProblem(where: string, rule: Record<string, unknown>): string |
     try {
       parseAddress(forwardTo);
     } catch (e) {
-      if (!(e instanceof BridgeError)) throw e;
+      if (!(e instanceof DomainError)) throw e;
       return `${where}.forwardTo ${JSON.stringify(forwardTo)} is not an address like alice@example.org`;
     }
   }

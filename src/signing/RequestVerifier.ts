@@ -1,4 +1,4 @@
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 import { logger } from "../log";
 import { CanonicalJsonError } from "./canonicalJson";
 import { fromBase64, toBase64, verifyText } from "./ed25519";
@@ -67,11 +67,11 @@ export class RequestVerifier {
     // bits of the last base64 character would otherwise make a replay look new.
     const seen = this.replays.check(h.origin, toBase64(fromBase64(h.sig)!), performance.now());
     if (seen === "replay") throw bad("this signature was already used: sign every request afresh");
-    if (seen === "full") throw new BridgeError(503, "WEBCALL_UNAVAILABLE", "too many signed requests at once; retry", { "Retry-After": "5" });
+    if (seen === "full") throw new DomainError("WEBCALL_UNAVAILABLE", "too many signed requests at once; retry", 5);
     return h.origin;
   }
 }
 
-function bad(message: string): BridgeError {
-  return new BridgeError(401, "WEBCALL_BAD_SIGNATURE", message);
+function bad(message: string): DomainError {
+  return new DomainError("WEBCALL_BAD_SIGNATURE", message);
 }

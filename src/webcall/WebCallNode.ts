@@ -14,7 +14,8 @@ export interface RequestContext {
 /**
  * What the WebCall listener asks of the bridge. The listener owns HTTP
  * (parsing, schemas, limits, streaming); the implementation owns sessions.
- * Failures are thrown as BridgeError (status + errcode + message).
+ * Failures are thrown as DomainError (errcode + message; the listener maps
+ * the errcode to its HTTP status from src/errors/catalogue.ts).
  */
 export interface WebCallNode {
   /** POST {endpoint}: a caller asks to ring calleeId. Idempotent per sessionId + token. */

@@ -1,5 +1,5 @@
 import { Request } from "express";
-import { BridgeError } from "../errors";
+import { DomainError } from "../errors/DomainError";
 
 /**
  * The numbers a pull brings: its position (`Last-Event-ID` or `?since=`) and
@@ -29,7 +29,7 @@ export function pullPosition(req: Request): number {
   if (raw === undefined) return 0;
   const n = typeof raw === "string" ? boundedInteger(raw, MAX_PULL_POSITION) : undefined;
   if (n === undefined) {
-    throw new BridgeError(400, "WEBCALL_BAD_REQUEST",
+    throw new DomainError("WEBCALL_BAD_REQUEST",
       `${fromHeader ? "header/Last-Event-ID" : "query/since"} must be an integer from 0 to ${MAX_PULL_POSITION}`);
   }
   return n;
@@ -41,7 +41,7 @@ export function pullWaitMs(req: Request, maxMs: number): number {
   if (raw === undefined) return maxMs;
   const n = typeof raw === "string" ? boundedInteger(raw, Number.MAX_SAFE_INTEGER) : undefined;
   if (n === undefined) {
-    throw new BridgeError(400, "WEBCALL_BAD_REQUEST",
+    throw new DomainError("WEBCALL_BAD_REQUEST",
       `query/timeout must be an integer from 0 to ${Number.MAX_SAFE_INTEGER} (ms; longer waits are cut to ${maxMs})`);
   }
   return Math.min(n, maxMs);

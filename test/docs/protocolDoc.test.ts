@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { OTHER_LISTENERS_ERRCODES, WEBCALL_ERRCODES } from "../../src/webcall/errcodes";
+import { CATALOGUE, catalogueOf, isProblem } from "../../src/errors/catalogue";
 import { MAX_PULL_POSITION } from "../../src/webcall/pullPosition";
 import defs from "../../src/protocol/schemas/defs.json";
 import eventsRequest from "../../src/protocol/schemas/events-request.json";
@@ -21,52 +21,63 @@ const doc = readDoc("docs/webcall-protocol.md");
 describe("errcodes", () => {
   const rows = table(section(doc, "Errors"), ["status", "errcode", "when"]);
   const documented = Object.fromEntries(rows.map((r) => [codeSpans(r.errcode ?? "")[0] ?? "", Number(r.status)]));
+  const webcall = Object.values(catalogueOf("webcall"));
 
-  it("the doc's table is the catalogue (src/webcall/errcodes.ts): same errcodes, same statuses", () => {
+  it("the doc's table is the catalogue's WebCall rows (src/errors/catalogue.ts): same errcodes, same statuses", () => {
     expect(rows.length).toBeGreaterThan(10);
-    expect(documented).toEqual({ ...WEBCALL_ERRCODES });
+    expect(documented).toEqual(Object.fromEntries(webcall.map((e) => [e.errcode, e.status])));
   });
 
   /**
-   * Every WEBCALL_ errcode the source can put in a response: a listener sends
-   * an errcode only as a BridgeError (or, for WEBCALL_INTERNAL, a literal
-   * body in src/webcall/). Other listeners' BridgeErrors (M_… codes) are
-   * theirs; a WEBCALL_ code elsewhere (a start-up refusal's) is never sent.
+   * Every problem the source can raise: a DomainError names its problem as a
+   * literal (TypeScript checks it is in the catalogue); the WebCall listener
+   * sends WEBCALL_INTERNAL as a literal body (src/webcall/httpErrors.ts).
    */
-  function errcodesInSource(): { file: string; status: number; errcode: string }[] {
-    const found: { file: string; status: number; errcode: string }[] = [];
+  function problemsInSource(): { file: string; problem: string }[] {
+    const found: { file: string; problem: string }[] = [];
     const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true })
       .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith(".ts") ? [path.join(dir, e.name)] : []));
     for (const file of walk(path.join(ROOT, "src"))) {
-      const text = readFileSync(file, "utf8");
       const rel = path.relative(ROOT, file);
-      const constructed = [...text.matchAll(/new BridgeError\(\s*([^,]*),\s*("?)([A-Za-z_]*)/g)];
-      for (const m of constructed) {
-        // An errcode not written out could not be checked here.
-        if (m[2] !== "\"") found.push({ file: rel, status: NaN, errcode: `(not a literal: ${m[3]})` });
-        else if (m[3]?.startsWith("WEBCALL_")) found.push({ file: rel, status: /^\d{3}$/.test(m[1] ?? "") ? Number(m[1]) : NaN, errcode: m[3] });
+      if (rel.startsWith(path.join("src", "errors"))) continue;
+      const text = readFileSync(file, "utf8");
+      for (const m of text.matchAll(/new DomainError\(\s*("?)([A-Za-z_]*)/g)) {
+        // A problem not written out could not be checked here, unless TypeScript
+        // checks it: a parameter typed Problem (its callers' literals are found below).
+        if (m[1] === "\"") found.push({ file: rel, problem: m[2] ?? "" });
+        else if (!text.includes(`${m[2]}: Problem`)) found.push({ file: rel, problem: `(not a literal: ${m[2]})` });
       }
+      for (const m of text.matchAll(/problem\("([A-Z_]+)"/g)) found.push({ file: rel, problem: m[1] ?? "" });
       if (rel.startsWith(path.join("src", "webcall"))) {
-        for (const m of text.matchAll(/status\((\d{3})\)\.json\(\{\s*errcode:\s*"(WEBCALL_[A-Z_]+)"/g)) found.push({ file: rel, status: Number(m[1]), errcode: m[2] ?? "" });
+        for (const m of text.matchAll(/\{\s*errcode:\s*"(WEBCALL_[A-Z_]+)"/g)) found.push({ file: rel, problem: m[1] ?? "" });
       }
     }
     return found;
   }
 
-  it("every errcode the code can send is in the doc's table with its status (or is another listener's)", () => {
-    const all = { ...WEBCALL_ERRCODES, ...OTHER_LISTENERS_ERRCODES } as Record<string, number>;
-    const found = errcodesInSource();
+  it("every problem the code raises is in the catalogue, and every WebCall row is raised somewhere", () => {
+    const found = problemsInSource();
     expect(found.length).toBeGreaterThan(20);
-    expect(found.map((f) => f.errcode)).toContain("WEBCALL_INTERNAL");
-    const problems = found.filter((f) => f.status !== all[f.errcode]).map((f) => `${f.file}: ${f.status} ${f.errcode}`);
-    expect(problems).toEqual([]);
-    // and nothing in the catalogue is dead
-    expect(Object.keys(WEBCALL_ERRCODES).filter((e) => !found.some((f) => f.errcode === e))).toEqual([]);
+    expect(found.filter((f) => !isProblem(f.problem)).map((f) => `${f.file}: ${f.problem}`)).toEqual([]);
+    // nothing in the WebCall rows is dead
+    expect(Object.keys(catalogueOf("webcall")).filter((p) => !found.some((f) => f.problem === p))).toEqual([]);
+  });
+
+  it("one errcode, one status, per listener", () => {
+    for (const listener of ["webcall", "provisioning", "appservice"] as const) {
+      const seen = new Map<string, number[]>();
+      for (const e of Object.values(catalogueOf(listener))) seen.set(e.errcode, [...(seen.get(e.errcode) ?? []), e.status]);
+      // M_NOT_JSON is Matrix's answer both to a body that is not JSON (400) and to a media type that is not (415).
+      const twice = [...seen].filter(([, statuses]) => statuses.length > 1).map(([errcode]) => errcode);
+      expect({ listener, twice }).toEqual({ listener, twice: listener === "webcall" ? [] : ["M_NOT_JSON"] });
+    }
   });
 
   it("the WEBCALL_ errcodes other listeners send are documented with them (README)", () => {
     const readme = readDoc("README.md");
-    for (const [errcode, status] of Object.entries(OTHER_LISTENERS_ERRCODES)) expect(readme).toContain(`${status} ${errcode}`);
+    const others = Object.values(CATALOGUE).filter((e) => e.errcode.startsWith("WEBCALL_") && !(e.on as readonly string[]).includes("webcall"));
+    expect(others.length).toBeGreaterThan(0);
+    for (const { errcode, status } of others) expect(readme).toContain(`${status} ${errcode}`);
   });
 });
 

@@ -1,4 +1,4 @@
-import { BridgeError } from "../../src/errors";
+import { DomainError } from "../../src/errors/DomainError";
 import { failureKind } from "../../src/matrix/failures";
 import { MatrixRequestError } from "../../src/matrix/HomeserverClient";
 import { bearerToken } from "../../src/util/bearer";
@@ -9,7 +9,7 @@ describe("which failures of an event's handler may pass", () => {
     ["unknown room (404)", new MatrixRequestError(404, "M_NOT_FOUND", "no such room"), "lasting"],
     ["M_UNKNOWN with a 400", new MatrixRequestError(400, "M_UNKNOWN", "bad"), "lasting"],
     ["a proxy's HTML 404", new MatrixRequestError(404, "M_NOT_JSON", "homeserver sent invalid JSON"), "lasting"],
-    ["our own 4xx", new BridgeError(400, "WEBCALL_BAD_EVENT", "malformed"), "lasting"],
+    ["our own 4xx", new DomainError("WEBCALL_BAD_EVENT", "malformed"), "lasting"],
     ["rate limited (429)", new MatrixRequestError(429, "M_LIMIT_EXCEEDED", "slow down"), "passing"],
     ["request timeout (408)", new MatrixRequestError(408, "M_UNKNOWN", "timeout"), "passing"],
     ["homeserver 502", new MatrixRequestError(502, "M_UNKNOWN", "bad gateway"), "passing"],

@@ -1,7 +1,8 @@
 import { tryParseAddress, parseAddress } from "../../src/ids/address";
 import { LocalUsers } from "../../src/ids/localUsers";
 import { VirtualUsers, escapeLocalpart, unescapeLocalpart } from "../../src/ids/virtualUsers";
-import { BridgeError } from "../../src/errors";
+import { DomainError } from "../../src/errors/DomainError";
+import { statusOf } from "../../src/errors/httpAnswer";
 
 const virtual = new VirtualUsers("webcall_", "example.org");
 const local = new LocalUsers("example.org", (id) => virtual.isVirtual(id));
@@ -21,11 +22,11 @@ describe("addresses", () => {
     "alf@-employer.com", "alf@employer.com:443", "al\u00e9@employer.com", "a".repeat(256) + "@x.org", 42, null,
   ])("refuses %p with WEBCALL_BAD_ADDRESS", (input) => {
     expect(tryParseAddress(input)).toBeUndefined();
-    expect(() => parseAddress(input, "calleeId")).toThrow(BridgeError);
+    expect(() => parseAddress(input, "calleeId")).toThrow(DomainError);
     try { parseAddress(input, "calleeId"); } catch (e) {
-      expect((e as BridgeError).status).toBe(400);
-      expect((e as BridgeError).errcode).toBe("WEBCALL_BAD_ADDRESS");
-      expect((e as BridgeError).message).toContain("calleeId");
+      expect(statusOf(e as DomainError)).toBe(400);
+      expect((e as DomainError).errcode).toBe("WEBCALL_BAD_ADDRESS");
+      expect((e as DomainError).message).toContain("calleeId");
     }
   });
 });

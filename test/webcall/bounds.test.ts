@@ -2,7 +2,7 @@ import { BridgeFixture } from "../e2e/fixture";
 import { RawMatrixUser } from "../e2e/matrixUser";
 import { OFFER } from "../e2e/sdp";
 import { eventId, postJson, WebCallSession } from "../e2e/webcallClient";
-import { WEBCALL_ERRCODES } from "../../src/webcall/errcodes";
+import { catalogueOf } from "../../src/errors/catalogue";
 
 /**
  * Every number a WebCall request brings, fed its boundary values against a
@@ -48,7 +48,7 @@ function check(field: string, raw: string, expected: Outcome, got: Answer, okSta
     expect({ label, status: got.status }).toEqual({ label, status: okStatus });
   } else {
     expect({ label, status: got.status, errcode: got.errcode }).toEqual({ label, ...expected });
-    expect(WEBCALL_ERRCODES).toHaveProperty(expected.errcode, expected.status);
+    expect(catalogueOf("webcall")).toHaveProperty([expected.errcode, "status"], expected.status);
   }
 }
 

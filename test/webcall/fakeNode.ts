@@ -1,4 +1,4 @@
-import { BridgeError } from "../../src/errors";
+import { DomainError } from "../../src/errors/DomainError";
 import { SessionEvent, SetupRequest, SetupResponse } from "../../src/protocol/types";
 import { RequestContext, WebCallNode } from "../../src/webcall/WebCallNode";
 import { Config } from "../../src/config/schema";
@@ -21,7 +21,7 @@ export class FakeNode implements WebCallNode {
     this.calls.push({ method: "deliver", args: [sessionId, token, events, ctx] });
     if (this.deliverImpl) return this.deliverImpl(sessionId, token, events);
     const session = this.authorise(sessionId, token);
-    if (session.over) throw new BridgeError(410, "WEBCALL_SESSION_OVER", "session over");
+    if (session.over) throw new DomainError("WEBCALL_SESSION_OVER", "session over");
   }
 
   async eventsSince(sessionId: string, token: string, since: number): Promise<{ events: SessionEvent[]; next: number; over: boolean }> {
@@ -60,8 +60,8 @@ export class FakeNode implements WebCallNode {
 
   private authorise(sessionId: string, token: string) {
     const session = this.sessions.get(sessionId);
-    if (!session) throw new BridgeError(404, "WEBCALL_UNKNOWN_SESSION", "unknown session");
-    if (session.token !== token) throw new BridgeError(401, "WEBCALL_BAD_TOKEN", "bad token");
+    if (!session) throw new DomainError("WEBCALL_UNKNOWN_SESSION", "unknown session");
+    if (session.token !== token) throw new DomainError("WEBCALL_BAD_TOKEN", "bad token");
     return session;
   }
 }

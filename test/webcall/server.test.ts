@@ -1,4 +1,4 @@
-import { BridgeError } from "../../src/errors";
+import { DomainError } from "../../src/errors/DomainError";
 import { setLogLevel } from "../../src/log";
 import { SessionEvent } from "../../src/protocol/types";
 import { createWebCallServer, WebCallServer } from "../../src/webcall/server";
@@ -221,7 +221,7 @@ describe("WebCall listener: bad input", () => {
     expectError(await call("GET", `${eventsPath}?since=0`, { headers: { authorization: `Bearer ${"B".repeat(43)}` } }), 401, "WEBCALL_BAD_TOKEN");
     expectError(await call("GET", "/webcall/sessions/unknown-session-0001/events", { headers: { ...auth, accept: "text/event-stream" } }), 404, "WEBCALL_UNKNOWN_SESSION");
     expect(node.subscribers("unknown-session-0001")).toBe(0);
-    node.setupImpl = async () => { throw new BridgeError(422, "WEBCALL_NEED_SESSION", "bring an offer and try again"); };
+    node.setupImpl = async () => { throw new DomainError("WEBCALL_NEED_SESSION", "bring an offer and try again"); };
     expectError(await call("POST", "/webcall", { json: { calleeId: "alice@example.org" } }), 422, "WEBCALL_NEED_SESSION");
   });
 
@@ -238,7 +238,8 @@ describe("WebCall listener: bad input", () => {
     const answer = await call("POST", "/webcall", { json: { calleeId: "alice@example.org" } });
     expectError(answer, 500, "WEBCALL_INTERNAL");
     expect(answer.text).not.toContain("short");
-    node.setupImpl = async () => { throw new BridgeError(400, "M_NOT_OURS", "odd"); };
+    // Another listener's problem is not the WebCall listener's to send.
+    node.setupImpl = async () => { throw new DomainError("M_FORBIDDEN", "odd"); };
     expectError(await call("POST", "/webcall", { json: { calleeId: "alice@example.org" } }), 500, "WEBCALL_INTERNAL");
   });
 });
