@@ -1,88 +1,143 @@
 import { logger } from "../log";
 import { tryParseMatrixUserId } from "../ids/matrix";
+import { SessionId } from "../ids/session";
 import { MatrixEvent } from "../matrix/events/types";
+import { Leg } from "../model/leg";
+import { InboundSession, RingMode, isLive, isRelay } from "../model/session";
 import { SessionEvent, SetupRequest, SetupResponse } from "../protocol/types";
 import { RequestContext, WebCallNode } from "../webcall/WebCallNode";
-import { CallActions } from "./CallActions";
-import { CallDeps } from "./CallDeps";
+import { Address } from "../ids/address";
+import { CallDeps, Core } from "./CallDeps";
+import { Candidates } from "./Candidates";
+import { matrixConnector, partyConnector } from "./connectors";
+import { CallContext } from "./context";
+import { Endings } from "./Endings";
 import { FromMatrix } from "./FromMatrix";
 import { FromParty } from "./FromParty";
-import { InboundSetup } from "./InboundSetup";
+import { InboundRing } from "./InboundRing";
+import { InboundSetup, RingGroup } from "./InboundSetup";
 import { OutboundPlacement } from "./OutboundPlacement";
+import { OwnCalls } from "./OwnCalls";
 import { Relay } from "./Relay";
+import { Ringing } from "./Ringing";
 
 const log = logger("call-core");
 
 /**
- * The call core: one session state machine between the WebCall side
- * (WebCallNode, called by the HTTP listener) and the Matrix side (events the
- * homeserver pushes). State lives in the store; this object only holds
- * timers, candidate batches and per-call ordering.
+ * The call core: sessions and their legs (src/model/, docs/call-states.md)
+ * between the WebCall side (WebCallNode, called by the HTTP listener) and
+ * the Matrix side (events the homeserver pushes). It talks to each side
+ * through one small interface (./ports.ts). State lives in the store; what
+ * is kept in memory is in LiveCalls.
  */
 export class CallCore implements WebCallNode {
-  private readonly actions: CallActions;
+  private readonly ctx: CallContext;
+  private readonly endings: Endings;
+  private readonly ringing: Ringing;
+  private readonly ring: InboundRing;
   private readonly inbound: InboundSetup;
   private readonly fromMatrix: FromMatrix;
   private readonly fromParty: FromParty;
   private readonly placement: OutboundPlacement;
   private readonly relay: Relay;
 
-  constructor(private readonly deps: CallDeps) {
-    this.actions = new CallActions(deps);
-    this.relay = new Relay(deps, this.actions);
-    this.inbound = new InboundSetup(deps, this.actions, this.relay);
-    this.placement = new OutboundPlacement(deps, this.actions);
-    this.fromMatrix = new FromMatrix(deps, this.actions, this.placement);
-    this.fromParty = new FromParty(deps, this.actions, this.placement, this.relay);
+  /** As src/bridge.ts builds it: the sides are wrapped from the bridge's pieces. */
+  constructor(deps: CallDeps | Core) {
+    const core: Core = "homeserver" in deps ? {
+      ...deps,
+      matrix: matrixConnector(deps),
+      party: partyConnector({ party: deps.party, discovery: deps.discovery, outbound: deps.outbound, keys: deps.keys, now: deps.now }),
+    } : deps;
+    this.ctx = new CallContext(core);
+    this.endings = new Endings(this.ctx);
+    const candidates = new Candidates(this.ctx);
+    this.ringing = new Ringing(this.ctx, this.endings, candidates);
+    this.ring = new InboundRing(this.ctx, this.ringing, this.endings);
+    this.relay = new Relay(this.ctx, this.endings);
+    this.inbound = new InboundSetup(this.ctx, this.ring, this.relay);
+    this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
+    this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
+    this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay);
+    this.closers = [() => candidates.close()];
   }
 
-  /** After a restart: re-arm lifetimes, ring and place what was still being
-   *  prepared, end what expired while the bridge was down. */
+  private readonly closers: (() => void)[];
+
+  /** Internal API (rotas, issue 13): a setup to `address` rings every target,
+   *  at once or in turn with a step timeout, instead of following rules. */
+  ringGroupAt(address: Address, group: RingGroup): void {
+    this.inbound.groups.set(address, group);
+  }
+
+  /** Rings the given legs of a stored inbound session (see Ringing.ringLegs). */
+  ringLegs(session: InboundSession, legs: readonly Leg[], mode: RingMode): Promise<void> {
+    return this.ringing.ringLegs(session, legs, mode);
+  }
+
+  /** After a restart: re-arm lifetimes and steps, ring and place what was
+   *  still being prepared, end what expired while the bridge was down. */
   async resume(): Promise<void> {
-    const live = await this.deps.store.liveCalls();
-    for (const call of live) {
-      if (call.direction === "relay_in" || call.direction === "relay_out") {
-        if (this.actions.expired(call)) await this.actions.withCall(call, (current) => this.actions.expire(current));
-        else await this.relay.resume(call);
+    const { store } = this.ctx.core;
+    const live = await store.liveSessions();
+    for (const session of live) {
+      if (isRelay(session)) {
+        if (this.ctx.expired(session)) await this.ctx.withSession(session.id, (current) => this.endings.expire(current));
+        else await this.relay.resume(session);
         continue;
       }
-      this.actions.remember(call);
-      if (call.direction === "outbound") this.actions.trackOwnCall(call);
-      if (call.direction === "inbound" && (call.state === "preparing" || call.state === "awaiting_join")) this.actions.mayHaveInvited(call);
-      if (this.actions.expired(call)) {
-        await this.actions.withCall(call, (current) => this.actions.expire(current));
-      } else {
-        this.actions.schedule(call);
-        if (call.direction === "inbound" && call.state === "preparing") {
-          void this.actions.withCall(call, (current) => current.state === "preparing" ? this.actions.ring(current) : Promise.resolve())
-            .catch((err: Error) => log.warn("could not resume ringing", { callId: call.callId, error: err.message }));
-        }
-        // Its setup may never have reached the callee's node; the same session and token make a repeat harmless.
-        if (call.direction === "outbound" && call.state === "preparing") void this.placement.place(call);
+      const legs = await store.legsOf(session.id);
+      this.ctx.live.remember(session, legs);
+      if (session.kind === "outbound" && legs[0]) this.ctx.live.trackOwnCall(session, legs[0]);
+      if (session.kind === "inbound") {
+        for (const leg of legs) if (leg.state === "preparing" || leg.state === "awaiting_join") this.ctx.live.maybeInvited.add(leg.callId);
+        if (session.state !== "connected") this.ctx.live.noteUnansweredInbound(session.id, legs);
       }
+      if (this.ctx.expired(session)) {
+        await this.ctx.withSession(session.id, (current) => this.endings.expire(current));
+        continue;
+      }
+      if (session.state !== "connected") this.armLifetime(session.id, session.expiresAt);
+      if (session.kind === "inbound" && session.state === "ringing") {
+        const waiting = legs.filter((l) => l.state === "preparing");
+        if (waiting.length) {
+          void this.ctx.withSession(session.id, (current, now) => current.kind === "inbound" && isLive(current)
+            ? this.ringing.ringLegs(current, now.filter((l) => l.state === "preparing"), current.ring) : Promise.resolve())
+            .catch((err: Error) => log.warn("could not resume ringing", { callId: session.id, error: err.message }));
+        }
+      }
+      // Its setup may never have reached the callee's node; the same session and token make a repeat harmless.
+      if (session.kind === "outbound" && session.state === "preparing") void this.placement.place(session);
     }
     if (live.length) log.info("resumed live calls", { count: live.length });
   }
 
-  setup(request: SetupRequest, ctx: RequestContext): Promise<SetupResponse> {
-    return this.inbound.setup(request, ctx);
+  private armLifetime(id: SessionId, expiresAt: number): void {
+    this.ctx.live.armLifetime(id, expiresAt - this.ctx.core.now(), () => {
+      this.ctx.withSession(id, (current) => this.endings.expire(current))
+        .catch((err: Error) => log.error("lifetime expiry failed", { callId: id, error: err.message }));
+    });
   }
 
-  deliver(sessionId: string, token: string, events: SessionEvent[], _ctx: RequestContext): Promise<void> {
+  setup(request: SetupRequest, rc: RequestContext): Promise<SetupResponse> {
+    return this.inbound.setup(request, rc);
+  }
+
+  deliver(sessionId: string, token: string, events: SessionEvent[], _rc: RequestContext): Promise<void> {
     return this.fromParty.deliver(sessionId, token, events);
   }
 
   async eventsSince(sessionId: string, token: string, since: number): Promise<{ events: SessionEvent[]; next: number; over: boolean }> {
-    let call = await this.fromParty.authorise(sessionId, token);
-    let queued = await this.deps.store.partyEventsSince(call.callId, since);
-    let over = call.state === "ended" || call.state === "replaced";
+    const { store } = this.ctx.core;
+    let session = await this.fromParty.authorise(sessionId, token);
+    let queued = await store.partyEventsSince(session.id, since);
+    let over = !isLive(session);
     if (over) {
       // An ending changes the state first and queues its hangup after, under
-      // the call's mutex: wait for that turn before saying nothing is left.
-      await this.actions.withCall(call, async () => undefined);
-      call = (await this.deps.store.getCall(call.callId)) ?? call;
-      queued = await this.deps.store.partyEventsSince(call.callId, since);
-      over = call.state === "ended" || call.state === "replaced";
+      // the session's locks: wait for that turn before saying nothing is left.
+      await this.ctx.withSession(session.id, async () => undefined);
+      session = (await store.getSession(session.id)) ?? session;
+      queued = await store.partyEventsSince(session.id, since);
+      over = !isLive(session);
     }
     return {
       events: queued.map((q) => q.event as unknown as SessionEvent),
@@ -92,15 +147,15 @@ export class CallCore implements WebCallNode {
   }
 
   subscribe(sessionId: string, wake: () => void): () => void {
-    return this.deps.party.subscribe(sessionId, wake);
+    return this.ctx.core.party.subscribe(sessionId, wake);
   }
 
   /** The homeserver asks about a user in our namespace: register it if it stands for an address. */
   async provisionVirtualUser(userId: string): Promise<boolean> {
     const id = tryParseMatrixUserId(userId);
-    const address = id && this.deps.virtualUsers.addressOf(id);
+    const address = id && this.ctx.core.virtualUsers.addressOf(id);
     if (!id || !address) return false;
-    await this.deps.registry.ensure(id, address);
+    await this.ctx.core.matrix.ensureVirtualUser(id, address);
     return true;
   }
 
@@ -108,13 +163,15 @@ export class CallCore implements WebCallNode {
     return this.fromMatrix.isRelevant(event);
   }
 
-  /** A typed event, checked at the Matrix edge (src/matrix/events/). */
   onMatrixEvent(event: MatrixEvent, receivedAt: number): Promise<void> {
     return this.fromMatrix.onEvent(event, receivedAt);
   }
 
   /** Waits for queued per-call work, then stops timers. */
   async stop(): Promise<void> {
-    await this.actions.close();
+    await this.ctx.locks.idle();
+    this.ctx.live.close();
+    this.endings.close();
+    for (const close of this.closers) close();
   }
 }

@@ -15,6 +15,7 @@ import { CallerCheck } from "../signing/CallerCheck";
 import { NodeKeys } from "../signing/NodeKeys";
 import { MonotonicClock } from "../util/monotonicClock";
 import { PartyChannel } from "./PartyChannel";
+import { MatrixSide, PartySide } from "./ports";
 
 export interface NodeIdentity {
   /** This bridge's WebCall endpoint, given as `notify`. */
@@ -23,7 +24,8 @@ export interface NodeIdentity {
   domain: string;
 }
 
-/** What the call core works with; built once in src/bridge.ts. */
+/** What the bridge gives the call core (src/bridge.ts); CallCore wraps the
+ *  Matrix and WebCall pieces into its two sides. */
 export interface CallDeps {
   calls: Config["calls"];
   rules: CalleeRules;
@@ -55,11 +57,23 @@ export interface CallDeps {
   clock: MonotonicClock;
 }
 
-/** Calls between one Matrix user and one WebCall party share a DM, so they
- *  are serialised on this key: glare decisions from either side then never
- *  interleave. */
-export function pairKey(matrixUserId: string, virtualUserId: string): string {
-  return `${matrixUserId}|${virtualUserId}`;
+/** What the call core itself works with: the two sides behind their
+ *  interfaces (./ports.ts), the store, rules and this node's identity. */
+export interface Core {
+  calls: Config["calls"];
+  rules: CalleeRules;
+  maxForwardHops: number;
+  forwardBudgetMs: number;
+  store: Store;
+  matrix: MatrixSide;
+  party: PartySide;
+  virtualUsers: VirtualUsers;
+  localUsers: LocalUsers;
+  keys: NodeKeys;
+  callers: CallerCheck;
+  self: NodeIdentity;
+  now: () => number;
+  clock: MonotonicClock;
 }
 
 /** The callee's own rules, as the call core consults them (src/rules/RulesService). */

@@ -1,225 +1,166 @@
-import { logger } from "../log";
-import { newPartyId, newSessionToken, tryParseSessionId } from "../ids/session";
-import { domainOf } from "../ids/address";
+import { tryParseSessionId } from "../ids/session";
 import * as ev from "../matrix/callEvents";
-import { CallEvent, CallInvite, CallNegotiate, MatrixEvent, RoomMember, SdpAnswer, isCallEvent } from "../matrix/events/types";
-import { CallRecord, DmRoom } from "../store/Store";
-import { CallActions, hashToken } from "./CallActions";
-import { CallDeps, pairKey } from "./CallDeps";
-import { lesserWins } from "./glare";
-import { OutboundPlacement } from "./OutboundPlacement";
-
-const log = logger("from-matrix");
+import { CallEvent, CallInvite, MatrixEvent, RoomMember, isCallEvent } from "../matrix/events/types";
+import { Leg, LegId, pairKey } from "../model/leg";
+import { Session } from "../model/session";
+import { LEG_MOVES, SESSION_MOVES } from "../model/transitions";
+import { DmRoom } from "../store/Store";
+import { Candidates } from "./Candidates";
+import { CallContext } from "./context";
+import { Endings } from "./Endings";
+import { OwnCalls } from "./OwnCalls";
+import { Ringing } from "./Ringing";
 
 /**
  * Events from the Matrix side: the user's devices answering, rejecting and
- * hanging up, their candidates, their own calls to a WebCall party (glare),
- * and membership of the DMs. It takes typed events, checked at the Matrix
- * edge (src/matrix/events/): every id, SDP and candidate list is already
- * bounded. Lenient in what it accepts: version 0 events, js-sdk's
- * "replaced" hangup reason, hangups with no reason.
+ * hanging up, their candidates, their own calls to a WebCall party
+ * (OwnCalls), and membership of the DMs. It takes typed events, checked at
+ * the Matrix edge (src/matrix/events/). Lenient in what it accepts:
+ * version 0 events, js-sdk's "replaced" hangup reason, hangups with no reason.
  */
 export class FromMatrix {
-  constructor(private readonly deps: CallDeps, private readonly actions: CallActions, private readonly placement: OutboundPlacement) {}
+  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly ringing: Ringing,
+    private readonly candidates: Candidates, private readonly own: OwnCalls) {}
 
   /** Membership changes and call events from real users; never our own echoes. */
   isRelevant(event: MatrixEvent): boolean {
-    if (this.deps.virtualUsers.isVirtual(event.sender)) return false;
+    if (this.ctx.core.virtualUsers.isVirtual(event.sender)) return false;
     return event.type === "m.room.member" || isCallEvent(event);
   }
 
   async onEvent(event: MatrixEvent, receivedAt: number): Promise<void> {
-    const { deps } = this;
+    const { core } = this.ctx;
     if (!this.isRelevant(event)) return;
     if (event.type === "m.room.member") return this.onMembership(event);
     if (!isCallEvent(event)) return;
-    const dm = await deps.rooms.findByRoomId(event.roomId);
+    const dm = await core.matrix.dmByRoom(event.roomId);
     if (!dm || dm.matrixUserId !== event.sender) return;
     if (event.type === "m.call.invite") {
-      await this.actions.mutex.run(pairKey(dm.matrixUserId, dm.virtualUserId), () => this.onInvite(event, dm, receivedAt));
+      await this.ctx.locks.run([pairKey(dm.matrixUserId, dm.virtualUserId)], () => this.own.onInvite(event, dm, receivedAt));
       return;
     }
     // Every call the bridge knows has a WebCall session id for its call_id:
     // a call_id that cannot be one names no call of ours.
     const callId = tryParseSessionId(event.callId);
     if (!callId) return;
-    const ids = { callId, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId };
-    await this.actions.withCall(ids, (call) => call.roomId === event.roomId ? this.onCallEvent(call, event) : Promise.resolve());
+    const leg = this.ctx.live.leg(callId) ?? await core.store.getLeg(callId as string as LegId);
+    if (!leg) return;
+    await this.ctx.withSession(leg.sessionId, async (session, legs) => {
+      const current = legs.find((l) => l.callId === leg.callId);
+      if (current?.roomId === event.roomId) await this.onCallEvent(session, legs, current, event);
+    });
   }
 
-  private async onCallEvent(call: CallRecord, event: Exclude<CallEvent, CallInvite>): Promise<void> {
+  private async onCallEvent(session: Session, legs: Leg[], leg: Leg, event: Exclude<CallEvent, CallInvite>): Promise<void> {
     const { partyId, version } = event;
     switch (event.type) {
-      case "m.call.answer": return this.onAnswer(call, partyId, version, event.answer);
-      case "m.call.reject": return this.onDecline(call, partyId, version);
-      case "m.call.hangup": return this.onHangup(call, partyId, version);
+      case "m.call.answer": return this.onAnswer(session, leg, partyId, version, event.answer);
+      case "m.call.reject": return this.onDecline(session, leg, partyId, version);
+      case "m.call.hangup": return this.onHangup(session, leg, partyId, version);
       case "m.call.candidates": {
-        if (call.direction === "outbound" && call.matrixPartyId !== null && partyId !== call.matrixPartyId) return;
-        this.actions.deviceCandidatesIn(call, partyId, event.candidates);
+        if (session.kind === "outbound" && leg.matrixPartyId !== null && partyId !== leg.matrixPartyId) return;
+        this.candidates.fromDevice(session, leg, partyId, event.candidates);
         return;
       }
       case "m.call.select_answer": {
-        if (call.direction === "outbound" && call.state !== "ended" && event.selectedPartyId !== call.bridgePartyId) {
-          await this.actions.end(call, { reason: "answered_elsewhere", party: "answered_elsewhere" });
+        if (session.kind === "outbound" && session.state !== "ended" && event.selectedPartyId !== leg.bridgePartyId) {
+          await this.endings.end(session, { reason: "answered_elsewhere", party: "answered_elsewhere" });
         }
         return;
       }
-      case "m.call.negotiate": return this.onNegotiate(call, event);
+      case "m.call.negotiate": {
+        if (session.state !== "connected" || event.version !== "1" || leg.matrixVersion !== "1" || event.partyId !== leg.matrixPartyId) return;
+        await this.ctx.core.party.send(session, { type: "negotiate", description: event.description });
+        return;
+      }
     }
+    void legs;
   }
 
-  private async onNegotiate(call: CallRecord, event: CallNegotiate): Promise<void> {
-    if (call.state !== "connected" || event.version !== "1" || call.matrixVersion !== "1" || event.partyId !== call.matrixPartyId) return;
-    await this.deps.party.send(call, { type: "negotiate", description: event.description });
-  }
-
-  /** The first answer from any device wins; the others see select_answer and stop ringing. */
-  private async onAnswer(call: CallRecord, partyId: string | null, version: string, answer: SdpAnswer): Promise<void> {
-    if (call.direction !== "inbound" || call.state !== "ringing") return;
-    const connected = await this.deps.store.transitionCall(call.callId, ["ringing"], {
-      state: "connected", matrixPartyId: partyId, matrixVersion: version, answer, answeredAt: this.deps.now(),
+  /** The first answer from any device of any leg wins: the session connects,
+   *  the leg's other devices see select_answer, the other legs stop ringing. */
+  private async onAnswer(session: Session, leg: Leg, partyId: string | null, version: string, answer: { type: "answer"; sdp: string }): Promise<void> {
+    const { core, live } = this.ctx;
+    if (session.kind !== "inbound" || leg.state !== "ringing") return;
+    const won = await core.store.answerLeg(leg.callId, session.id, { session: SESSION_MOVES.answer.from, leg: LEG_MOVES.answer.from }, {
+      session: { state: SESSION_MOVES.answer.to, answer, answeredAt: core.now() },
+      leg: { state: LEG_MOVES.answer.to, matrixPartyId: partyId, matrixVersion: version },
     });
-    if (!connected) return;
-    this.actions.answered(connected);
-    if (version === "1" && partyId) await this.selectAnswer(connected, partyId);
-    await this.deps.party.send(connected, { type: "answer", answer });
-    this.actions.releaseDeviceCandidates(connected);
+    if (!won) return;
+    live.answered(won.session, [won.leg, ...won.others]);
+    if (version === "1" && partyId) await this.selectAnswer(won.leg, partyId);
+    await core.party.send(won.session, { type: "answer", answer });
+    this.candidates.releaseDevice(won.session, won.leg);
+    for (const other of won.others) await this.endings.endedElsewhere(other, other.was, won.session);
   }
 
-  private async onDecline(call: CallRecord, partyId: string | null, version: string): Promise<void> {
-    if (call.direction !== "inbound" || call.state !== "ringing") return;
-    if (version === "1" && partyId) await this.selectAnswer(call, partyId);
-    await this.actions.end(call, { reason: "declined", party: "could_not_attend", notice: "declined" });
+  private async onDecline(session: Session, leg: Leg, partyId: string | null, version: string): Promise<void> {
+    if (session.kind !== "inbound" || leg.state !== "ringing") return;
+    if (version === "1" && partyId) await this.selectAnswer(leg, partyId);
+    if (await this.endings.endLeg(leg, session, "decline", { reason: "declined", notice: "declined" })) await this.ringing.next(session, "declined");
   }
 
-  private async onHangup(call: CallRecord, partyId: string | null, version: string): Promise<void> {
-    if (call.direction === "inbound") {
+  private async onHangup(session: Session, leg: Leg, partyId: string | null, version: string): Promise<void> {
+    if (session.kind === "inbound") {
       // A version 0 client declines with a hangup.
-      if (call.state === "ringing") return this.onDecline(call, partyId, version);
-      if (call.state !== "connected" || (call.matrixPartyId !== null && partyId !== call.matrixPartyId)) return;
-      return this.actions.end(call, { reason: "hangup", party: "user_hangup", notice: "ended" });
-    }
-    if (call.matrixPartyId !== null && partyId !== call.matrixPartyId) return;
-    await this.actions.end(call, { reason: "hangup", party: "user_hangup", notice: call.state === "connected" ? "ended" : undefined });
-  }
-
-  private async selectAnswer(call: CallRecord, selectedPartyId: string): Promise<void> {
-    await this.deps.homeserver.sendEvent(call.virtualUserId, call.roomId!, ev.CALL_SELECT_ANSWER,
-      ev.selectAnswerContent(call.callId, call.bridgePartyId, selectedPartyId), `select.${call.callId}`);
-  }
-
-  /** The Matrix user calls the WebCall party of this DM. */
-  private async onInvite(event: CallInvite, dm: DmRoom, receivedAt: number): Promise<void> {
-    const { deps } = this;
-    if (event.invitee !== null && event.invitee !== dm.virtualUserId) return;
-    // A call is as long as the bridge lets any call ring, whatever the client asks.
-    const lifetime = Math.min(event.lifetimeMs, deps.calls.maxLifetimeMs);
-    const age = event.ageMs + (deps.now() - receivedAt);
-    if (age >= lifetime) return; // an expired invite never rings
-    const callId = tryParseSessionId(event.callId);
-    if (!callId) {
-      // Its call_id becomes the WebCall session id, whose grammar is narrower
-      // than Matrix's: the call cannot be placed, and the caller's device is told at once.
-      log.warn("refusing a call whose call_id cannot be a WebCall session id", { eventId: event.eventId, roomId: dm.roomId });
-      await deps.homeserver.sendEvent(dm.virtualUserId, dm.roomId, ev.CALL_REJECT, ev.rejectContent(event.callId, newPartyId()), `reject.${event.eventId}`);
+      if (leg.state === "ringing") return this.onDecline(session, leg, partyId, version);
+      if (leg.state !== "connected" || (leg.matrixPartyId !== null && partyId !== leg.matrixPartyId)) return;
+      await this.endings.end(session, { reason: "hangup", party: "user_hangup", notice: "ended" });
       return;
     }
-    const offer = event.offer;
-    const calleeAddress = deps.virtualUsers.addressOf(dm.virtualUserId);
-    const callerAddress = deps.localUsers.addressOf(dm.matrixUserId);
-    if (!calleeAddress || !callerAddress) return; // the anonymous caller cannot be called back
-    const now = deps.now();
-    // With the callee's node already known, the call is on its way from the
-    // start: it is stored attached to the node, and placing it costs no
-    // further store round trip.
-    const endpoint = deps.discovery.known(domainOf(calleeAddress));
-    const token = endpoint ? newSessionToken() : null;
-    const call: CallRecord = {
-      callId, direction: "outbound", state: "preparing", tokenHash: token ? hashToken(token) : "",
-      callerAddress, calleeAddress, matrixUserId: dm.matrixUserId, virtualUserId: dm.virtualUserId,
-      roomId: dm.roomId, bridgePartyId: newPartyId(),
-      matrixPartyId: event.partyId, matrixVersion: event.version, offer, answer: null,
-      lifetimeMs: lifetime, createdAt: now, expiresAt: now + lifetime - age, answeredAt: null, endedAt: null,
-      notifyUrl: endpoint ?? null, notifyToken: token, via: [], setupFingerprint: null, setupResponse: null,
-      replacedBy: null, endReason: null, relayPeer: null, peerNode: null, callerIdentity: null,
-    };
-    const inserted = await deps.store.insertCall(call);
-    if (!inserted.inserted) return; // a retried transaction
-    this.actions.schedule(call);
-    this.actions.trackOwnCall(call);
-    if (await this.glareWithInbound(call)) return;
-    // Placed outside this mutex turn: the callee's node may be calling us right now.
-    void this.placement.place(call);
+    if (leg.matrixPartyId !== null && partyId !== leg.matrixPartyId) return;
+    await this.endings.end(session, { reason: "hangup", party: "user_hangup", notice: session.state === "connected" ? "ended" : undefined });
   }
 
-  /**
-   * The user's invite meets a WebCall call to them in the same DM. If ours
-   * was still being prepared, theirs wins; if ours was sent, the lesser id
-   * wins. The loser is ended by the bridge itself (clients may not do their
-   * half), and a losing WebCall party is told to continue in the survivor.
-   */
-  private async glareWithInbound(mine: CallRecord): Promise<boolean> {
-    const { deps, actions } = this;
-    if (!actions.mayHaveUnansweredInbound(mine)) return false;
-    const theirs = (await deps.store.liveCallsInRoom(mine.roomId!))
-      .filter((c) => c.direction === "inbound" && c.state !== "connected");
-    for (const inbound of theirs) {
-      const wasSent = inbound.state === "ringing";
-      const userWins = !wasSent || lesserWins(inbound.callId, mine.callId) === mine.callId;
-      if (!userWins) {
-        await actions.end(mine, { reason: "glare", matrix: { reject: true }, replacedBy: inbound.callId });
-        return true;
-      }
-      // The WebCall party answers the user's call instead of placing it anew.
-      const attached = await deps.store.transitionCall(mine.callId, ["preparing"], {
-        state: "ringing", tokenHash: inbound.tokenHash, notifyUrl: inbound.notifyUrl, notifyToken: inbound.notifyToken,
-      });
-      if (!attached) return true;
-      actions.trackOwnCall(attached);
-      await deps.party.send(inbound, { type: "replace", sessionId: mine.callId, offer: mine.offer });
-      await actions.end(inbound, { reason: "glare", matrix: wasSent ? { hangup: "user_hangup" } : undefined, replacedBy: mine.callId });
-      await deps.party.replay(attached);
-      log.info("glare: the Matrix user's call survives", { lost: inbound.callId, kept: mine.callId });
-      return true;
-    }
-    return false;
+  private async selectAnswer(leg: Leg, selectedPartyId: string): Promise<void> {
+    await this.ctx.core.matrix.sendCallEvent(leg.virtualUserId, leg.roomId!, ev.CALL_SELECT_ANSWER,
+      ev.selectAnswerContent(leg.callId, leg.bridgePartyId, selectedPartyId), `select.${leg.callId}`);
   }
 
   private async onMembership(event: RoomMember): Promise<void> {
-    const { deps } = this;
+    const { core } = this.ctx;
     const { target, membership } = event;
-    if (membership === "invite" && deps.virtualUsers.isVirtual(target)) {
-      await deps.dmInvites.onInvite(event.roomId, event.sender, target, deps.virtualUsers.addressOf(target));
+    if (membership === "invite" && core.virtualUsers.isVirtual(target)) {
+      await core.matrix.onDmInvite(event.roomId, event.sender, target, core.virtualUsers.addressOf(target));
       return;
     }
-    const dm = await deps.rooms.findByRoomId(event.roomId);
+    const dm = await core.matrix.dmByRoom(event.roomId);
     if (!dm) return;
     if (target === dm.matrixUserId) {
       const joined = membership === "join";
       if (!joined && membership !== "leave" && membership !== "ban") return;
-      await deps.rooms.setJoined(dm.roomId, joined);
+      await core.matrix.setJoined(dm.roomId, joined);
       await this.onRoomChange(dm, joined);
     } else if (target === dm.virtualUserId && (membership === "leave" || membership === "ban")) {
       await this.onRoomChange(dm, false);
-      await deps.rooms.forget(dm.roomId);
+      await core.matrix.forgetDm(dm.roomId);
     }
   }
 
-  /** Join: ring calls that waited for it. Leave: counts as a hangup. */
+  /** Join: ring legs that waited for it. Leave: counts as a hangup of the leg's session. */
   private async onRoomChange(dm: DmRoom, joined: boolean): Promise<void> {
-    const { actions } = this;
-    await actions.mutex.run(pairKey(dm.matrixUserId, dm.virtualUserId), async () => {
-      for (const call of await this.deps.store.liveCallsInRoom(dm.roomId)) {
+    const { core } = this.ctx;
+    const legs = await core.store.liveLegsInRoom(dm.roomId);
+    for (const seen of legs) {
+      await this.ctx.withSession(seen.sessionId, async (session, all) => {
+        const leg = all.find((l) => l.callId === seen.callId);
+        if (!leg || leg.state === "ended") return;
         if (joined) {
-          if (call.state === "awaiting_join") await actions.invite(call);
-        } else {
-          await actions.end(call, {
-            reason: "left_room",
-            party: call.state === "connected" ? "user_hangup" : "could_not_attend",
-            notice: call.direction === "inbound" && call.state !== "connected" ? "missed" : undefined,
-          });
+          if (leg.state === "awaiting_join" && session.kind === "inbound") await this.ringing.invite(session, leg);
+          return;
         }
-      }
-    });
+        const connected = session.state === "connected";
+        if (session.kind === "inbound" && !connected && all.filter((l) => l.state !== "ended").length > 1) {
+          // One of several legs left: the others ring on.
+          if (await this.endings.endLeg(leg, session, "step_timeout", { reason: "left_room", notice: "missed" })) await this.ringing.next(session, "left_room");
+          return;
+        }
+        await this.endings.end(session, {
+          reason: "left_room",
+          party: connected ? "user_hangup" : "could_not_attend",
+          notice: session.kind === "inbound" && !connected ? "missed" : undefined,
+        });
+      });
+    }
   }
 }

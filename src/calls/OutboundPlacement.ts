@@ -1,86 +1,90 @@
 import { logger } from "../log";
 import { domainOf } from "../ids/address";
 import { SessionId, newPartyId, newSessionToken } from "../ids/session";
-import { CallRecord } from "../store/Store";
-import { SetupRequest, SetupResponse } from "../protocol/types";
-import { postSetup } from "../webcall/setupClient";
+import { Leg, LegId, newLeg } from "../model/leg";
+import { OutboundSession, PartyLink, inboundSession } from "../model/session";
+import { SESSION_MOVES } from "../model/transitions";
+import { SessionDescription, SetupRequest, SetupResponse } from "../protocol/types";
 import { extendChain, PLACED } from "../signing/chain";
-import { CallActions, hashToken } from "./CallActions";
-import { CallDeps } from "./CallDeps";
-import { setupFingerprint } from "./InboundSetup";
+import { CallContext, hashToken, setupFingerprint } from "./context";
+import { Endings } from "./Endings";
+import { InboundRing } from "./InboundRing";
+import { Ringing } from "./Ringing";
 
 const log = logger("outbound");
 
 /**
  * A Matrix user calls a WebCall address: find the callee's node and POST the
- * call to it. The POST runs outside the pair's mutex, because the other node
+ * call to it. The POST runs outside the pair's lock, because the other node
  * may be calling us at the same moment and must be able to get through
  * (glare). Retries reuse the same sessionId and token, so the callee never
  * rings twice.
  */
 export class OutboundPlacement {
-  constructor(private readonly deps: CallDeps, private readonly actions: CallActions) {}
+  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly ringing: Ringing,
+    private readonly inbound: InboundRing) {}
 
-  async place(call: CallRecord): Promise<void> {
+  async place(session: OutboundSession): Promise<void> {
     try {
-      await this.tryPlace(call);
+      await this.tryPlace(session);
     } catch (err) {
-      log.warn("could not place the call", { callId: call.callId, error: (err as Error).message });
-      await this.actions.withCall(call, (current) => this.notPutThrough(current, "unreachable"));
+      log.warn("could not place the call", { callId: session.id, error: (err as Error).message });
+      await this.ctx.withSession(session.id, (current) => this.notPutThrough(current as OutboundSession, "unreachable"));
     }
   }
 
-  private async tryPlace(call: CallRecord): Promise<void> {
-    const attached = call.notifyUrl && call.notifyToken ? call : await this.attachNode(call);
-    if (!attached) return;
-    const { deps } = this;
+  private async tryPlace(session: OutboundSession): Promise<void> {
+    const attached = session.party?.delivery.mode === "push" ? session : await this.attachNode(session);
+    const push = attached?.party?.delivery.mode === "push" ? attached.party.delivery : undefined;
+    if (!attached || !push) return;
+    const { core } = this.ctx;
     const request: SetupRequest = {
-      callerId: call.callerAddress!, calleeId: call.calleeAddress, sessionId: call.callId, token: attached.notifyToken!,
-      offer: call.offer, lifetime: Math.max(1000, call.expiresAt - deps.now()), notify: deps.self.publicUrl, via: [deps.self.domain],
+      callerId: session.caller, calleeId: session.callee, sessionId: session.id, token: push.token,
+      offer: session.offer, lifetime: Math.max(1000, session.expiresAt - core.now()), notify: core.self.publicUrl, via: [core.self.domain],
       // The chain starts here: this node vouches for its own user, so a node
       // that forwards the call can prove who is calling to the next one.
-      chain: extendChain(deps.keys, [], { from: call.callerAddress!, to: call.calleeAddress, reason: PLACED, ts: Date.now() }),
+      chain: extendChain(core.keys, [], { from: session.caller, to: session.callee, reason: PLACED, ts: Date.now() }),
     };
-    const response = await postSetup(deps.outbound, deps.keys, {
-      endpoint: attached.notifyUrl!, destination: domainOf(call.calleeAddress), request, deadline: call.expiresAt,
-    }, deps.now);
-    await this.actions.withCall(call, (current) => this.onResponse(current, response, attached.notifyUrl!));
+    const response = await core.party.postSetup({ endpoint: push.notifyUrl, destination: domainOf(session.callee), request, deadline: session.expiresAt });
+    await this.ctx.withSession(session.id, (current, legs) => this.onResponse(current as OutboundSession, legs, response, push.notifyUrl));
   }
 
   /** Finds the callee's node and attaches it to the call (unless the call
    *  ended meanwhile, e.g. lost glare while still being prepared). */
-  private async attachNode(call: CallRecord): Promise<CallRecord | undefined> {
-    const endpoint = await this.deps.discovery.endpointFor(domainOf(call.calleeAddress));
+  private async attachNode(session: OutboundSession): Promise<OutboundSession | undefined> {
+    const { core, live } = this.ctx;
+    const endpoint = await core.party.endpointFor(domainOf(session.callee));
     if (!endpoint) {
-      await this.actions.withCall(call, (current) => this.notPutThrough(current, "no_node"));
+      await this.ctx.withSession(session.id, (current) => this.notPutThrough(current as OutboundSession, "no_node"));
       return undefined;
     }
     const token = newSessionToken();
+    const party: PartyLink = { tokenHash: hashToken(token), delivery: { mode: "push", notifyUrl: endpoint, token, peerNode: domainOf(session.callee) } };
     // The node is attached before the POST: its first events may overtake its answer.
-    const attached = await this.actions.withCall(call, async (current) =>
-      current.state === "preparing" && current.tokenHash === ""
-        ? this.deps.store.transitionCall(call.callId, ["preparing"], {
-          tokenHash: hashToken(token), notifyUrl: endpoint, notifyToken: token, peerNode: domainOf(call.calleeAddress),
-        })
-        : undefined);
-    if (attached) this.actions.trackOwnCall(attached);
-    return attached;
+    return this.ctx.withSession(session.id, async (current, legs) => {
+      if (current.kind !== "outbound" || current.state !== "preparing" || current.party !== null) return undefined;
+      const attached = await core.store.transitionSession(session.id, ["preparing"], { party }) as OutboundSession | undefined;
+      if (attached && legs[0]) live.trackOwnCall(attached, legs[0]);
+      return attached;
+    });
   }
 
-  private async onResponse(call: CallRecord, response: SetupResponse, endpoint: string): Promise<void> {
-    if (call.state !== "preparing" && call.state !== "ringing") return; // ended (or answered) meanwhile
-    if (response.status === "could_not_attend") return this.notPutThrough(call, "could_not_attend");
-    if (response.sessionId !== call.callId) {
-      if (!response.offer) return this.notPutThrough(call, "renamed_session");
-      return this.adoptRemoteCall(call, response.sessionId as SessionId, response.token, response.offer, endpoint);
+  private async onResponse(session: OutboundSession, legs: Leg[], response: SetupResponse, endpoint: string): Promise<void> {
+    if (session.state !== "preparing" && session.state !== "ringing") return; // ended (or answered) meanwhile
+    if (response.status === "could_not_attend") return this.notPutThrough(session, "could_not_attend");
+    if (response.sessionId !== session.id) {
+      if (!response.offer) return this.notPutThrough(session, "renamed_session");
+      return this.adoptRemoteCall(session, legs, response.sessionId as SessionId, response.token, response.offer, endpoint);
     }
-    const token = response.token;
-    const next = await this.deps.store.transitionCall(call.callId, ["preparing"], {
-      state: "ringing",
+    const push = session.party?.delivery.mode === "push" ? session.party.delivery : undefined;
+    const given = response.token;
+    const placed = SESSION_MOVES.placed;
+    const next = await this.ctx.core.store.transitionSession(session.id, placed.from, {
+      state: placed.to,
       // "use this key instead"
-      ...(token !== call.notifyToken ? { tokenHash: hashToken(token), notifyToken: token } : {}),
-    });
-    if (next) this.actions.trackOwnCall(next);
+      ...(push && given !== push.token ? { party: { tokenHash: hashToken(given), delivery: { ...push, token: given } } } : {}),
+    }) as OutboundSession | undefined;
+    if (next && legs[0]) this.ctx.live.trackOwnCall(next, legs[0]);
   }
 
   /**
@@ -88,30 +92,36 @@ export class OutboundPlacement {
    * came back in the setup answer. Our user's call ends, and theirs rings
    * here as an inbound call (unless its own POST already made it one).
    */
-  async adoptRemoteCall(own: CallRecord, sessionId: SessionId, token: string, offer: CallRecord["offer"], endpoint: string): Promise<void> {
-    const { deps, actions } = this;
-    await actions.end(own, { reason: "glare", matrix: { reject: true }, replacedBy: sessionId });
-    const now = deps.now();
-    const theirs: CallRecord = {
-      callId: sessionId, direction: "inbound", state: "preparing", tokenHash: hashToken(token),
-      callerAddress: own.calleeAddress, calleeAddress: own.callerAddress!, matrixUserId: own.matrixUserId,
-      virtualUserId: own.virtualUserId, roomId: own.roomId, bridgePartyId: newPartyId(), matrixPartyId: null,
-      matrixVersion: "1", offer, answer: null, lifetimeMs: own.expiresAt - now, createdAt: now, expiresAt: own.expiresAt,
-      answeredAt: null, endedAt: null, notifyUrl: endpoint, notifyToken: token, via: [],
-      setupFingerprint: setupFingerprint(own.calleeAddress, own.callerAddress!),
-      setupResponse: { status: "success", sessionId, token }, replacedBy: null, endReason: null, relayPeer: null,
+  async adoptRemoteCall(own: OutboundSession, legs: readonly Leg[], sessionId: SessionId, token: string, offer: SessionDescription,
+    endpoint: string): Promise<void> {
+    const { core, live } = this.ctx;
+    const ownLeg = legs[0];
+    await this.endings.end(own, { reason: "glare", matrix: { reject: true }, replacedBy: sessionId });
+    if (!ownLeg) return;
+    const now = core.now();
+    const peerNode = domainOf(own.callee);
+    const theirs = inboundSession({
+      id: sessionId, virtualUserId: own.virtualUserId, caller: own.callee, callee: own.caller, offer,
+      lifetimeMs: own.expiresAt - now, createdAt: now, expiresAt: own.expiresAt, via: [], ring: { mode: "all" },
       // The answer came from the node discovery names for the callee's domain.
-      peerNode: domainOf(own.calleeAddress),
-      callerIdentity: { verified: true, verifiedBy: domainOf(own.calleeAddress), forwards: [] },
-    };
-    const inserted = await deps.store.insertCall(theirs);
+      identity: { verified: true, verifiedBy: peerNode, forwards: [] },
+      party: { tokenHash: hashToken(token), delivery: { mode: "push", notifyUrl: endpoint, token, peerNode } },
+      setup: { fingerprint: setupFingerprint(own.callee, own.caller), response: { status: "success", sessionId, token } },
+    });
+    const leg = newLeg({
+      callId: sessionId as string as LegId, sessionId, position: 0, state: "preparing", matrixUserId: ownLeg.matrixUserId,
+      virtualUserId: own.virtualUserId, roomId: ownLeg.roomId, bridgePartyId: newPartyId(), matrixPartyId: null, matrixVersion: "1",
+    });
+    const inserted = await core.store.insertSession(theirs, [leg]);
     if (!inserted.inserted) return;
-    actions.schedule(theirs);
-    log.info("glare: the callee's own call survives", { lost: own.callId, kept: sessionId });
-    await actions.ring(theirs);
+    live.remember(theirs, [leg]);
+    live.noteUnansweredInbound(theirs.id, [leg]);
+    this.inbound.armLifetime(theirs);
+    log.info("glare: the callee's own call survives", { lost: own.id, kept: sessionId });
+    await this.ringing.ringLeg(theirs, leg);
   }
 
-  private notPutThrough(call: CallRecord, reason: string): Promise<void> {
-    return this.actions.end(call, { reason, matrix: { reject: true }, notice: "not_put_through" });
+  private async notPutThrough(session: OutboundSession, reason: string): Promise<void> {
+    await this.endings.end(session, { reason, matrix: { reject: true }, notice: "not_put_through" });
   }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import { randomBytes } from "node:crypto";
-import { SessionId } from "../ids/session";
-import { CallRecord, Store } from "../store/Store";
+import { Session, pushTarget } from "../model/session";
+import { Store } from "../store/Store";
 import { SessionEvent, SessionEventBody } from "../protocol/types";
 
 /** Pushes session events to the party's own node (its `notify` endpoint). */
@@ -22,31 +22,32 @@ export class PartyChannel {
     this.wakers.setMaxListeners(0);
   }
 
-  async send(call: CallRecord, body: SessionEventBody): Promise<void> {
+  async send(session: Session, body: SessionEventBody): Promise<void> {
     const event = { id: randomBytes(9).toString("base64url"), ...body } as SessionEvent;
-    await this.store.appendPartyEvent(call.callId, event as unknown as Record<string, unknown>);
-    this.wakers.emit(call.callId);
-    if (call.notifyUrl && call.notifyToken) this.pusher.push(call.notifyUrl, call.callId, call.notifyToken, [event], call.peerNode ?? undefined);
+    await this.store.appendPartyEvent(session.id, event as unknown as Record<string, unknown>);
+    this.wakers.emit(session.id);
+    const push = pushTarget(session);
+    if (push) this.pusher.push(push.notifyUrl, session.id, push.token, [event], push.peerNode ?? undefined);
   }
 
   /** Pushes everything already queued for a session, for a party that has
    *  just been attached to it (glare: the surviving session). */
-  async replay(call: CallRecord): Promise<void> {
-    const queued = await this.store.partyEventsSince(call.callId, 0);
-    this.wakers.emit(call.callId);
-    if (queued.length && call.notifyUrl && call.notifyToken) {
-      this.pusher.push(call.notifyUrl, call.callId, call.notifyToken, queued.map((q) => q.event as unknown as SessionEvent),
-        call.peerNode ?? undefined);
+  async replay(session: Session): Promise<void> {
+    const queued = await this.store.partyEventsSince(session.id, 0);
+    this.wakers.emit(session.id);
+    const push = pushTarget(session);
+    if (queued.length && push) {
+      this.pusher.push(push.notifyUrl, session.id, push.token, queued.map((q) => q.event as unknown as SessionEvent), push.peerNode ?? undefined);
     }
   }
 
   /** Wakes pullers without a new event (the session ended). */
-  wake(callId: SessionId): void {
-    this.wakers.emit(callId);
+  wake(sessionId: string): void {
+    this.wakers.emit(sessionId);
   }
 
-  subscribe(callId: string, wake: () => void): () => void {
-    this.wakers.on(callId, wake);
-    return () => this.wakers.off(callId, wake);
+  subscribe(sessionId: string, wake: () => void): () => void {
+    this.wakers.on(sessionId, wake);
+    return () => this.wakers.off(sessionId, wake);
   }
 }

@@ -57,3 +57,8 @@ export function forwardedNotice(caller: string, to: string, by: string): string 
 export function refusedNotice(caller: string, by: string): string {
   return `Refused a call from ${caller} (${by}).`;
 }
+
+/** A leg whose call another leg of the same session answered. */
+export function answeredElsewhereNotice(caller: string): string {
+  return `Call from ${caller} was answered elsewhere.`;
+}

@@ -1,136 +1,20 @@
-import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { DefaultAction, Rule, UserRules } from "../model/rules";
 import { SqlClient } from "./sql";
 import {
-  BotRoom, CallPatch, CallRecord, CallState, DmRoom, ProvisioningSession, QueuedEvent, SigningKeyRecord, Store,
+  BotRoom, DmRoom, ProvisioningSession, QueuedEvent, SigningKeyRecord, Store,
 } from "./Store";
-import { CallerIdentity } from "../model/callerIdentity";
-import { SessionDescription } from "../protocol/types";
+import { SqlSessions } from "./SqlSessions";
 
 /**
- * Every statement is a fixed, parameterised text (except transitionCall's SET
- * list, which depends on the patch's keys), so PostgreSQL can keep it
+ * Every statement is a fixed, parameterised text (the session and leg
+ * transitions' SET lists depend on the patch's keys: SqlSessions builds each once), so PostgreSQL can keep it
  * prepared per connection. Result columns are always listed, never `*`.
  */
 
-/** calls' columns; jsonb ones are sent as JSON text and cast. */
-const CALL_COLUMNS = {
-  callId: "call_id",
-  direction: "direction",
-  state: "state",
-  tokenHash: "token_hash",
-  callerAddress: "caller_address",
-  calleeAddress: "callee_address",
-  matrixUserId: "matrix_user_id",
-  virtualUserId: "virtual_user_id",
-  roomId: "room_id",
-  bridgePartyId: "bridge_party_id",
-  matrixPartyId: "matrix_party_id",
-  matrixVersion: "matrix_version",
-  offer: "offer",
-  answer: "answer",
-  lifetimeMs: "lifetime_ms",
-  createdAt: "created_at",
-  expiresAt: "expires_at",
-  answeredAt: "answered_at",
-  endedAt: "ended_at",
-  notifyUrl: "notify_url",
-  notifyToken: "notify_token",
-  via: "via",
-  setupFingerprint: "setup_fingerprint",
-  setupResponse: "setup_response",
-  replacedBy: "replaced_by",
-  endReason: "end_reason",
-  relayPeer: "relay_peer",
-  peerNode: "peer_node",
-  callerIdentity: "caller_identity",
-} as const satisfies Record<keyof CallRecord, string>;
-
-type CallField = keyof CallRecord;
-const CALL_FIELDS = Object.keys(CALL_COLUMNS) as CallField[];
-const JSON_FIELDS = new Set<CallField>(["offer", "answer", "via", "setupResponse", "callerIdentity"]);
-const CALL_SELECT = CALL_FIELDS.map((f) => CALL_COLUMNS[f]).join(", ");
-
-function placeholder(field: CallField, n: number): string {
-  return JSON_FIELDS.has(field) ? `$${n}::jsonb` : `$${n}`;
-}
-
-function encode(field: CallField, value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  return JSON_FIELDS.has(field) ? JSON.stringify(value) : value;
-}
-
-interface CallRow {
-  call_id: string;
-  direction: CallRecord["direction"];
-  state: CallState;
-  token_hash: string;
-  caller_address: string | null;
-  callee_address: string;
-  matrix_user_id: string;
-  virtual_user_id: string;
-  room_id: string | null;
-  bridge_party_id: string;
-  matrix_party_id: string | null;
-  matrix_version: string;
-  offer: SessionDescription;
-  answer: SessionDescription | null;
-  /** int8 arrives as a string from pg and as a number from PGlite. */
-  lifetime_ms: string | number;
-  created_at: string | number;
-  expires_at: string | number;
-  answered_at: string | number | null;
-  ended_at: string | number | null;
-  notify_url: string | null;
-  notify_token: string | null;
-  via: string[];
-  setup_fingerprint: string | null;
-  setup_response: Record<string, unknown> | null;
-  replaced_by: string | null;
-  end_reason: string | null;
-  relay_peer: string | null;
-  peer_node: string | null;
-  caller_identity: CallerIdentity | null;
-}
-
 function nullableNumber(value: string | number | null): number | null {
   return value === null ? null : Number(value);
-}
-
-function toCall(row: CallRow): CallRecord {
-  return {
-    callId: row.call_id as SessionId,
-    direction: row.direction,
-    state: row.state,
-    tokenHash: row.token_hash,
-    callerAddress: row.caller_address as Address | null,
-    calleeAddress: row.callee_address as Address,
-    matrixUserId: row.matrix_user_id as MatrixUserId,
-    virtualUserId: row.virtual_user_id as MatrixUserId,
-    roomId: row.room_id as RoomId | null,
-    bridgePartyId: row.bridge_party_id,
-    matrixPartyId: row.matrix_party_id,
-    matrixVersion: row.matrix_version,
-    offer: row.offer,
-    answer: row.answer,
-    lifetimeMs: Number(row.lifetime_ms),
-    createdAt: Number(row.created_at),
-    expiresAt: Number(row.expires_at),
-    answeredAt: nullableNumber(row.answered_at),
-    endedAt: nullableNumber(row.ended_at),
-    notifyUrl: row.notify_url,
-    notifyToken: row.notify_token,
-    via: row.via,
-    setupFingerprint: row.setup_fingerprint,
-    setupResponse: row.setup_response,
-    replacedBy: row.replaced_by as SessionId | null,
-    endReason: row.end_reason,
-    relayPeer: row.relay_peer as SessionId | null,
-    peerNode: row.peer_node,
-    callerIdentity: row.caller_identity,
-  };
 }
 
 interface DmRoomRow {
@@ -177,9 +61,6 @@ interface ProvisioningSessionRow {
 
 const DM_SELECT = "SELECT matrix_user_id, virtual_user_id, room_id, matrix_user_joined FROM dm_rooms";
 
-/** Must match the partial indexes' predicate in 001_initial.sql. */
-const LIVE = "state NOT IN ('ended', 'replaced')";
-
 const SQL = {
   isRegistered: "SELECT 1 FROM registered_virtual_users WHERE user_id = $1",
   markRegistered: "INSERT INTO registered_virtual_users (user_id) VALUES ($1) ON CONFLICT (user_id) DO NOTHING",
@@ -189,20 +70,15 @@ const SQL = {
   insertDmRoom: "INSERT INTO dm_rooms (matrix_user_id, virtual_user_id, room_id, matrix_user_joined) VALUES ($1, $2, $3, $4)",
   setMatrixUserJoined: "UPDATE dm_rooms SET matrix_user_joined = $2 WHERE room_id = $1",
   deleteDmRoom: "DELETE FROM dm_rooms WHERE room_id = $1",
-  insertCall: `INSERT INTO calls (${CALL_SELECT}) VALUES (${CALL_FIELDS.map((f, i) => placeholder(f, i + 1)).join(", ")})
-    ON CONFLICT (call_id) DO NOTHING RETURNING call_id`,
-  getCall: `SELECT ${CALL_SELECT} FROM calls WHERE call_id = $1`,
-  liveCalls: `SELECT ${CALL_SELECT} FROM calls WHERE ${LIVE} ORDER BY created_at, call_id`,
-  liveCallsInRoom: `SELECT ${CALL_SELECT} FROM calls WHERE room_id = $1 AND ${LIVE} ORDER BY created_at, call_id`,
-  /** One statement: bump the call's counter (the row lock orders racing
+  /** One statement: bump the session's counter (the row lock orders racing
    *  appends) and insert the event under the new number. */
   appendPartyEvent: `WITH counter AS (
-      INSERT INTO party_event_counters AS c (call_id, last_seq) VALUES ($1, 1)
-      ON CONFLICT (call_id) DO UPDATE SET last_seq = c.last_seq + 1
+      INSERT INTO party_event_counters AS c (session_id, last_seq) VALUES ($1, 1)
+      ON CONFLICT (session_id) DO UPDATE SET last_seq = c.last_seq + 1
       RETURNING last_seq)
-    INSERT INTO party_events (call_id, seq, event) SELECT $1, last_seq, $2::jsonb FROM counter RETURNING seq`,
-  partyEventsSince: "SELECT seq, event FROM party_events WHERE call_id = $1 AND seq > $2 ORDER BY seq",
-  markPartyEventSeen: "INSERT INTO party_events_seen (call_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
+    INSERT INTO party_events (session_id, seq, event) SELECT $1, last_seq, $2::jsonb FROM counter RETURNING seq`,
+  partyEventsSince: "SELECT seq, event FROM party_events WHERE session_id = $1 AND seq > $2 ORDER BY seq",
+  markPartyEventSeen: "INSERT INTO party_events_seen (session_id, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING 1 AS inserted",
   markEventsHandled: "INSERT INTO handled_events (event_id) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING RETURNING event_id",
   recentHandledEvents: "SELECT event_id FROM handled_events ORDER BY handled_at DESC, event_id LIMIT $1",
   pruneHandledEvents: `DELETE FROM handled_events WHERE handled_at <
@@ -228,27 +104,11 @@ const SQL = {
   deleteSigningKeysRetiredBefore: "DELETE FROM signing_keys WHERE expired_at < $1",
 } as const;
 
-/** transitionCall's statement per set of patched fields, built once. */
-const transitionSql = new Map<string, string>();
-
-function transitionStatement(fields: readonly CallField[]): string {
-  const key = fields.join(",");
-  let text = transitionSql.get(key);
-  if (text === undefined) {
-    const set = fields.length === 0
-      ? "state = state"
-      : fields.map((f, i) => `${CALL_COLUMNS[f]} = ${placeholder(f, i + 3)}`).join(", ");
-    text = `UPDATE calls SET ${set} WHERE call_id = $1 AND state = ANY($2::text[]) RETURNING ${CALL_SELECT}`;
-    transitionSql.set(key, text);
+/** The store on SQL; sessions and legs are in SqlSessions. */
+export class SqlStore extends SqlSessions implements Store {
+  constructor(db: SqlClient) {
+    super(db);
   }
-  return text;
-}
-
-/** Fields a patch may not change (CallPatch excludes them; guard at run time too). */
-const IMMUTABLE = new Set<CallField>(["callId", "direction", "createdAt"]);
-
-export class SqlStore implements Store {
-  constructor(private readonly db: SqlClient) {}
 
   close(): Promise<void> {
     return this.db.close();
@@ -288,55 +148,18 @@ export class SqlStore implements Store {
     await this.db.query(SQL.deleteDmRoom, [roomId]);
   }
 
-  async insertCall(call: CallRecord): Promise<{ inserted: true } | { inserted: false; existing: CallRecord }> {
-    const params = CALL_FIELDS.map((f) => encode(f, call[f]));
-    const rows = await this.db.query(SQL.insertCall, params);
-    if (rows.length > 0) return { inserted: true };
-    // ON CONFLICT DO NOTHING waited for any racing insert to commit, so the row is visible now.
-    const existing = await this.getCall(call.callId);
-    if (existing === undefined) throw new Error(`call ${call.callId} conflicted on insert but cannot be read`);
-    return { inserted: false, existing };
-  }
-
-  async getCall(callId: SessionId): Promise<CallRecord | undefined> {
-    const [row] = await this.db.query<CallRow>(SQL.getCall, [callId]);
-    return row && toCall(row);
-  }
-
-  async transitionCall(callId: SessionId, fromStates: readonly CallState[], patch: CallPatch): Promise<CallRecord | undefined> {
-    const fields: CallField[] = [];
-    const params: unknown[] = [callId, fromStates];
-    for (const field of CALL_FIELDS) {
-      if (IMMUTABLE.has(field)) continue;
-      const value = (patch as Partial<CallRecord>)[field];
-      if (value === undefined) continue;
-      fields.push(field);
-      params.push(encode(field, value));
-    }
-    const [row] = await this.db.query<CallRow>(transitionStatement(fields), params);
-    return row && toCall(row);
-  }
-
-  async liveCalls(): Promise<CallRecord[]> {
-    return (await this.db.query<CallRow>(SQL.liveCalls)).map(toCall);
-  }
-
-  async liveCallsInRoom(roomId: RoomId): Promise<CallRecord[]> {
-    return (await this.db.query<CallRow>(SQL.liveCallsInRoom, [roomId])).map(toCall);
-  }
-
-  async appendPartyEvent(callId: SessionId, event: Record<string, unknown>): Promise<number> {
-    const [row] = await this.db.query<{ seq: number }>(SQL.appendPartyEvent, [callId, JSON.stringify(event)]);
-    if (row === undefined) throw new Error(`appending a party event to ${callId} returned no sequence number`);
+  async appendPartyEvent(sessionId: SessionId, event: Record<string, unknown>): Promise<number> {
+    const [row] = await this.db.query<{ seq: number }>(SQL.appendPartyEvent, [sessionId, JSON.stringify(event)]);
+    if (row === undefined) throw new Error(`appending a party event to ${sessionId} returned no sequence number`);
     return row.seq;
   }
 
-  async partyEventsSince(callId: SessionId, since: number): Promise<QueuedEvent[]> {
-    return this.db.query<QueuedEvent>(SQL.partyEventsSince, [callId, since]);
+  async partyEventsSince(sessionId: SessionId, since: number): Promise<QueuedEvent[]> {
+    return this.db.query<QueuedEvent>(SQL.partyEventsSince, [sessionId, since]);
   }
 
-  async markPartyEventSeen(callId: SessionId, eventId: string): Promise<boolean> {
-    return (await this.db.query(SQL.markPartyEventSeen, [callId, eventId])).length > 0;
+  async markPartyEventSeen(sessionId: SessionId, eventId: string): Promise<boolean> {
+    return (await this.db.query(SQL.markPartyEventSeen, [sessionId, eventId])).length > 0;
   }
 
   async markEventsHandled(eventIds: readonly string[]): Promise<string[]> {

@@ -1,81 +1,19 @@
-import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { UserRules } from "../model/rules";
-import { CallerIdentity } from "../model/callerIdentity";
-import { SessionDescription } from "../protocol/types";
+import { Leg, LegId, LegPatch, LegState } from "../model/leg";
+import { Session, SessionPatch, SessionState } from "../model/session";
 
-/** inbound: a WebCall caller rings a Matrix user. outbound: a Matrix user
- *  calls a WebCall address (its invite to a virtual user). relay_in and
- *  relay_out: a call one of our users forwards to another node, relayed as
- *  two legs, one facing the caller and one facing the next node. */
-export type CallDirection = "inbound" | "outbound" | "relay_in" | "relay_out";
+/** A leg as it was before an ending changed it. */
+export type EndedLeg = Leg & { was: LegState };
 
-/**
- * preparing     the bridge is getting the Matrix side ready (registration, DM)
- * awaiting_join first contact: the callee was invited to the DM; ring on join
- * ringing       the invite is out; waiting for an answer or reject
- * connected     an answer was selected
- * ended         over; `endReason` says how
- * replaced      lost glare; `replacedBy` names the call that survived
- */
-export type CallState = "preparing" | "awaiting_join" | "ringing" | "connected" | "ended" | "replaced";
-
-export const LIVE_STATES: readonly CallState[] = ["preparing", "awaiting_join", "ringing", "connected"];
-
-export interface CallRecord {
-  /** WebCall sessionId and Matrix call_id alike. */
-  callId: SessionId;
-  direction: CallDirection;
-  state: CallState;
-  /** sha256 (hex) of the session's bearer token; the token itself is never stored. */
-  tokenHash: string;
-  /** null = anonymous caller (inbound) */
-  callerAddress: Address | null;
-  calleeAddress: Address;
-  /** The homeserver's own user on this call. */
-  matrixUserId: MatrixUserId;
-  /** The virtual user standing for the WebCall party. */
-  virtualUserId: MatrixUserId;
-  roomId: RoomId | null;
-  /** The party_id the bridge uses as the virtual user. */
-  bridgePartyId: string;
-  /** The Matrix user's party: the selected answering device (inbound) or the
-   *  inviting device (outbound). null until known, or for version 0. */
-  matrixPartyId: string | null;
-  /** The Matrix-side VoIP version of the user's events: "0" or "1". */
-  matrixVersion: string;
-  offer: SessionDescription;
-  answer: SessionDescription | null;
-  lifetimeMs: number;
-  /** ms since the epoch */
-  createdAt: number;
-  expiresAt: number;
-  answeredAt: number | null;
-  endedAt: number | null;
-  /** Where session events for the WebCall party are pushed, if anywhere. */
-  notifyUrl: string | null;
-  /** The session token, kept only when there is a notifyUrl: pushes to the
-   *  party's node must present it. Authorisation uses tokenHash. */
-  notifyToken: string | null;
-  via: string[];
-  /** sha256 of the canonical setup request, so a retried POST is recognised. */
-  setupFingerprint: string | null;
-  /** The 200 body sent for the setup, replayed verbatim on retry. */
-  setupResponse: Record<string, unknown> | null;
-  replacedBy: SessionId | null;
-  endReason: string | null;
-  /** The other leg of a relayed (forwarded) call; null otherwise. */
-  relayPeer: SessionId | null;
-  /** The node on the other side: the one that signed an inbound setup, or the
-   *  one we put the call through to. Pushes to it are signed for it. */
-  peerNode: string | null;
-  /** What signatures proved about the caller of an inbound call; null when
-   *  nothing was checked (calls this node places). */
-  callerIdentity: CallerIdentity | null;
+/** What an answer that won did: the session connected, its leg, and the
+ *  other legs it ended as answered elsewhere. */
+export interface AnswerWon {
+  session: Session;
+  leg: Leg;
+  others: EndedLeg[];
 }
-
-export type CallPatch = Partial<Omit<CallRecord, "callId" | "direction" | "createdAt">>;
 
 export interface DmRoom {
   matrixUserId: MatrixUserId;
@@ -85,7 +23,6 @@ export interface DmRoom {
   matrixUserJoined: boolean;
 }
 
-/** A session event queued for the WebCall party, numbered per session. */
 /** A room where a user talks to the bridge bot (its command DM). */
 export interface BotRoom {
   roomId: RoomId;
@@ -112,6 +49,7 @@ export interface SigningKeyRecord {
   expiredAt: number | null;
 }
 
+/** A session event queued for the WebCall party, numbered per session. */
 export interface QueuedEvent {
   seq: number;
   event: Record<string, unknown>;
@@ -138,23 +76,42 @@ export interface Store {
   setMatrixUserJoined(roomId: RoomId, joined: boolean): Promise<void>;
   deleteDmRoom(roomId: RoomId): Promise<void>;
 
-  /** Inserts the call; if the callId exists, returns the existing record instead. */
-  insertCall(call: CallRecord): Promise<{ inserted: true } | { inserted: false; existing: CallRecord }>;
-  getCall(callId: SessionId): Promise<CallRecord | undefined>;
-  /** Applies `patch` only if the call is in one of `fromStates`; returns the
-   *  updated record, or undefined when the call was not in those states. */
-  transitionCall(callId: SessionId, fromStates: readonly CallState[], patch: CallPatch): Promise<CallRecord | undefined>;
-  /** Calls not yet ended or replaced (resumed after a restart). */
-  liveCalls(): Promise<CallRecord[]>;
-  /** Live calls in a room, oldest first (glare, hangup on leave). */
-  liveCallsInRoom(roomId: RoomId): Promise<CallRecord[]>;
+  /** Inserts the session with its legs, in one transaction; if the session
+   *  id exists, inserts nothing and returns the existing session instead. */
+  insertSession(session: Session, legs: readonly Leg[]): Promise<{ inserted: true } | { inserted: false; existing: Session }>;
+  getSession(id: SessionId): Promise<Session | undefined>;
+  getLeg(callId: LegId): Promise<Leg | undefined>;
+  /** A session's legs in the order they ring. */
+  legsOf(sessionId: SessionId): Promise<Leg[]>;
+  /** Applies `patch` only if the session is in one of `fromStates`; returns
+   *  the updated session, or undefined when it was not in those states. */
+  transitionSession(id: SessionId, fromStates: readonly SessionState[], patch: SessionPatch): Promise<Session | undefined>;
+  /** The same for one leg. */
+  transitionLeg(callId: LegId, fromStates: readonly LegState[], patch: LegPatch): Promise<Leg | undefined>;
+  /**
+   * First answer wins, in one statement: the session moves from one of
+   * `from.session` with `patch.session`, and the leg from one of `from.leg`
+   * with `patch.leg`, only if both are where they were expected; every
+   * other live leg of the session ends as answered_elsewhere. undefined when
+   * the answer lost (another leg answered first, the session ended).
+   */
+  answerLeg(callId: LegId, sessionId: SessionId, from: { session: readonly SessionState[]; leg: readonly LegState[] },
+    patch: { session: SessionPatch; leg: LegPatch }): Promise<AnswerWon | undefined>;
+  /** Ends the session (from one of `fromStates`) and every live leg of it
+   *  with `legReason`, in one statement; returns the legs as they were. */
+  endSession(id: SessionId, fromStates: readonly SessionState[], patch: SessionPatch, legReason: string):
+    Promise<{ session: Session; legs: EndedLeg[] } | undefined>;
+  /** Sessions not yet ended or replaced (resumed after a restart), oldest first. */
+  liveSessions(): Promise<Session[]>;
+  /** Legs not yet ended in a room, oldest session first (glare, hangup on leave). */
+  liveLegsInRoom(roomId: RoomId): Promise<Leg[]>;
 
   /** Queue a session event for the WebCall party; returns its sequence number (1, 2, …). */
-  appendPartyEvent(callId: SessionId, event: Record<string, unknown>): Promise<number>;
-  partyEventsSince(callId: SessionId, since: number): Promise<QueuedEvent[]>;
+  appendPartyEvent(sessionId: SessionId, event: Record<string, unknown>): Promise<number>;
+  partyEventsSince(sessionId: SessionId, since: number): Promise<QueuedEvent[]>;
 
   /** Records that an event id from the WebCall party was applied; false if it was already. */
-  markPartyEventSeen(callId: SessionId, eventId: string): Promise<boolean>;
+  markPartyEventSeen(sessionId: SessionId, eventId: string): Promise<boolean>;
   /** Records that pushed Matrix events were handled; the ids not recorded before. */
   markEventsHandled(eventIds: readonly string[]): Promise<string[]>;
   /** The most recently handled event ids, newest first (loaded at start-up). */

@@ -70,7 +70,7 @@ describe("bad input to a running bridge", () => {
 
   it("the WebCall listener answers each with its status and errcode, and stores and sends nothing", async () => {
     for (const c of webcallCases()) {
-      const before = { calls: (await fx.bridge.store.liveCalls()).length, sent: fx.sent.length };
+      const before = { calls: (await fx.bridge.store.liveSessions()).length, sent: fx.sent.length };
       const res = await fetch(`${fx.webcallUrl}${c.path}`, {
         method: c.method ?? "POST", headers: { "content-type": "application/json", ...c.headers } as Record<string, string>, body: c.body,
       });
@@ -79,12 +79,12 @@ describe("bad input to a running bridge", () => {
       expect(Object.keys(body).sort()).toEqual(ERROR_KEYS);
       expect(body.error).not.toMatch(/\n\s+at /);
       await new Promise((r) => setTimeout(r, 30));
-      expect({ name: c.name, calls: (await fx.bridge.store.liveCalls()).length, sent: fx.sent.length }).toEqual({ name: c.name, ...before });
+      expect({ name: c.name, calls: (await fx.bridge.store.liveSessions()).length, sent: fx.sent.length }).toEqual({ name: c.name, ...before });
     }
     // Still serving, and the ringing call is untouched.
     const ok = await postJson(fx.webcallUrl, { calleeId: "nobody@example.org", offer: OFFER });
     expect(ok.body).toEqual({ status: "could_not_attend" });
-    expect((await fx.bridge.store.getCall(session.sessionId as never))?.state).toBe("ringing");
+    expect((await fx.bridge.store.getSession(session.sessionId as never))?.state).toBe("ringing");
   });
 
   it("a replayed session event is applied once", async () => {
@@ -160,7 +160,7 @@ describe("bad input to a running bridge", () => {
         expect(body.error).not.toMatch(/\n\s+at /);
       }
       // Nothing was processed: the call still rings. And the listener still serves.
-      expect((await fx.bridge.store.getCall(session.sessionId as never))?.state).toBe("ringing");
+      expect((await fx.bridge.store.getSession(session.sessionId as never))?.state).toBe("ringing");
       const ping = await fetch(`${asUrl()}/_matrix/app/v1/ping?access_token=${token()}`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
       expect(ping.status).toBe(200);
     });

@@ -62,8 +62,8 @@ describe("bridge to bridge", () => {
 
     await alice.hangup(outgoing);
     await bob.waitForCallState(incoming, "ended");
-    await waitFor(async () => (await beta.bridge.store.getCall(outgoing.callId as never))?.state === "ended" || undefined, 10_000, "the call to end at beta");
-    await waitFor(async () => (await alpha.bridge.store.getCall(outgoing.callId as never))?.state === "ended" || undefined, 10_000, "the call to end at alpha");
+    await waitFor(async () => (await beta.bridge.store.getSession(outgoing.callId as never))?.state === "ended" || undefined, 10_000, "the call to end at beta");
+    await waitFor(async () => (await alpha.bridge.store.getSession(outgoing.callId as never))?.state === "ended" || undefined, 10_000, "the call to end at alpha");
   });
 
   it("the next call rings at once, and bob hanging up ends it at alice too", async () => {

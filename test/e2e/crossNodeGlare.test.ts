@@ -72,7 +72,7 @@ describe("glare across two bridges", () => {
 
   const invite = (user: RawMatrixUser, room: string, callId: string, invitee: string) =>
     user.send(room, "m.call.invite", { call_id: callId, party_id: `${user.userId}-dev`, version: "1", lifetime: 60000, invitee, offer: OFFER(++n) });
-  const state = async (fx: BridgeFixture, callId: string) => (await fx.bridge.store.getCall(callId as never))?.state;
+  const state = async (fx: BridgeFixture, callId: string) => (await fx.bridge.store.getSession(callId as never))?.state;
   const ids = (first: "alice" | "bob") => {
     const stamp = `${Date.now()}-${++n}-0123456789`;
     return first === "alice" ? { x: `a-${stamp}`, y: `b-${stamp}` } : { x: `b-${stamp}`, y: `a-${stamp}` };

@@ -30,7 +30,7 @@ describe("glare", () => {
 
   async function aliceCalls(callId: string): Promise<void> {
     await alice.send(room, "m.call.invite", { call_id: callId, party_id: "ALICEDEV", version: "1", lifetime: 60000, invitee: VIRTUAL, offer: USER_OFFER });
-    await waitFor(() => fx.bridge.store.getCall(callId as never), 5000, "the bridge to see alice's invite");
+    await waitFor(() => fx.bridge.store.getSession(callId as never), 5000, "the bridge to see alice's invite");
   }
 
   function webcallCalls(sessionId: string) {

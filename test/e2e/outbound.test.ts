@@ -90,7 +90,7 @@ describe("outbound calls, signalling", () => {
     await waitFor(() => fx.node.setups.filter((s) => s.body.sessionId === callId).length === 3 || undefined, 10_000, "three attempts");
     const attempts = fx.node.setups.filter((s) => s.body.sessionId === callId).map((s) => s.body.token);
     expect(new Set(attempts).size).toBe(1);
-    await waitFor(async () => (await fx.bridge.store.getCall(callId as never))?.state === "ringing" || undefined, 5000, "ringing");
+    await waitFor(async () => (await fx.bridge.store.getSession(callId as never))?.state === "ringing" || undefined, 5000, "ringing");
     await bob.send(room, "m.call.hangup", { call_id: callId, party_id: "BOBPHONE", version: "1", reason: "user_hangup" });
     await fx.node.waitForEvent(callId, "hangup");
   });
@@ -99,7 +99,7 @@ describe("outbound calls, signalling", () => {
     fx.node.script = (body) => ({ status: 200, body: { status: "success", sessionId: body.sessionId, token: body.token }, delayMs: 1500 });
     const callId = await bobCalls();
     const setup = await fx.node.waitForSetup((b) => b.sessionId === callId);
-    await waitFor(async () => (await fx.bridge.store.getCall(callId as never))?.state === "ringing" || undefined, 5000, "ringing");
+    await waitFor(async () => (await fx.bridge.store.getSession(callId as never))?.state === "ringing" || undefined, 5000, "ringing");
     await fx.node.send(setup, [{ type: "answer", answer: ANSWER }]);
     await fx.waitForSent((e) => e.type === "m.call.answer" && e.content.call_id === callId);
     await fx.node.send(setup, [{ type: "hangup", reason: "user_hangup" }]);
@@ -109,7 +109,7 @@ describe("outbound calls, signalling", () => {
     const callId = await bobCalls({ lifetime: 1500 });
     await fx.node.waitForSetup((b) => b.sessionId === callId);
     expect((await fx.node.waitForEvent(callId, "hangup", 5000)).reason).toBe("invite_timeout");
-    expect((await fx.bridge.store.getCall(callId as never))?.state).toBe("ended");
+    expect((await fx.bridge.store.getSession(callId as never))?.state).toBe("ended");
   });
 
   it("the user hangs up while it rings: the callee's node is told", async () => {

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { openStore } from "../../src/store";
 import type { SessionId } from "../../src/ids/session";
+import type { LegId } from "../../src/model/leg";
 import { BridgeProcess } from "./bridgeProcess";
 import type { E2EHomeserver } from "./homeserver";
 import { waitFor, SERVER_NAME } from "./fixture";
@@ -47,8 +48,8 @@ describe("a bridge SIGKILLed while ringing, then Synapse restarted", () => {
     // call not yet marked ringing. The kill may itself have come that early;
     // if it came later, the call is put back where such a crash leaves it.
     const store = await openStore({ dataDir: join(bridge.dir, "data") });
-    await store.transitionCall(callId, ["ringing"], { state: "preparing" });
-    expect(["preparing", "awaiting_join"]).toContain((await store.getCall(callId))?.state);
+    await store.transitionLeg(callId as string as LegId, ["ringing"], { state: "preparing" });
+    expect(["preparing", "awaiting_join"]).toContain((await store.getLeg(callId as string as LegId))?.state);
     await store.close();
     await bridge.spawn();
 

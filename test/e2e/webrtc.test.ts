@@ -120,8 +120,8 @@ describe("real WebRTC calls through the bridge", () => {
       // Only a call already on its way to the WebCall node (node attached or ringing) can
       // win glare by its lesser id; while the bridge still prepares it, the arriving call wins.
       await waitFor(async () => {
-        const own = await fx.bridge.store.getCall(mine.callId as never);
-        return own && (own.state === "ringing" || own.tokenHash !== "") ? own : undefined;
+        const own = await fx.bridge.store.getSession(mine.callId as never);
+        return own && (own.state === "ringing" || own.party !== null) ? own : undefined;
       }, 10_000, "alice's call on its way to the WebCall node");
       const peer = new WebCallCaller({ setupActive: false });
       peers.push(peer);
@@ -139,7 +139,7 @@ describe("real WebRTC calls through the bridge", () => {
 
     it("alice's call is already out but the WebCall call has the lesser id: alice's call ends, the WebCall call rings and connects", async () => {
       const mine = await phone.placeCall(room, { invitee: VIRTUAL });
-      await waitFor(() => fx.bridge.store.getCall(mine.callId as never), 10_000, "alice's invite at the bridge");
+      await waitFor(() => fx.bridge.store.getSession(mine.callId as never), 10_000, "alice's invite at the bridge");
       const { peer, session } = await ring({ sessionId: `--${Date.now()}-glare-webcall` });
       await fx.waitForSent((e) => e.type === "m.call.reject" && e.content.call_id === mine.callId);
       await phone.waitForCallState(mine, "ended");

@@ -2,57 +2,20 @@ import { createHash } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Address } from "../../src/ids/address";
 import { MatrixUserId, RoomId } from "../../src/ids/matrix";
 import { newPartyId, newSessionId } from "../../src/ids/session";
 import { UserRules } from "../../src/model/rules";
-import { CallRecord, DmRoom, openStore, Store } from "../../src/store";
+import { DmRoom, openStore, Store } from "../../src/store";
 import { loadMigrations, migrate, Migration, schemaVersion } from "../../src/store/migrate";
 import { SqlClient } from "../../src/store/sql";
 import { TestDatabase, TestEngine } from "./engines";
+import { inbound, legOf } from "./sessionFixtures";
+import { sessionsContract } from "./sessionsContract";
+import { migrationOfLiveCalls } from "./liveMigration";
 
 const user = (id: string) => id as MatrixUserId;
 const room = (id: string) => id as RoomId;
 const unique = () => newPartyId().replace(/[^A-Za-z0-9]/g, "x");
-
-let clock = Date.now();
-
-export function makeCall(overrides: Partial<CallRecord> = {}): CallRecord {
-  const createdAt = ++clock; // distinct and increasing, beyond int4 range
-  const callId = newSessionId();
-  return {
-    callId,
-    direction: "inbound",
-    state: "ringing",
-    tokenHash: "ab".repeat(32),
-    callerAddress: "alf@employer.com" as Address,
-    calleeAddress: "alice@example.org" as Address,
-    matrixUserId: user("@alice:example.org"),
-    virtualUserId: user("@webcall_alf=40employer.com:example.org"),
-    roomId: room(`!${unique()}:example.org`),
-    bridgePartyId: newPartyId(),
-    matrixPartyId: null,
-    matrixVersion: "1",
-    offer: { type: "offer", sdp: "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\n" },
-    answer: null,
-    lifetimeMs: 90_000,
-    createdAt,
-    expiresAt: createdAt + 90_000,
-    answeredAt: null,
-    endedAt: null,
-    notifyUrl: "https://node.example.net/webcall/notify",
-    notifyToken: "secret-token",
-    via: ["employer.com", "relay.example.net"],
-    setupFingerprint: "f".repeat(64),
-    setupResponse: { sessionId: callId, answer: null, nested: { list: [1, "two", { three: true }], empty: {} } },
-    replacedBy: null,
-    endReason: null,
-    relayPeer: null,
-    peerNode: null,
-    callerIdentity: null,
-    ...overrides,
-  };
-}
 
 async function tableExists(db: SqlClient, name: string): Promise<boolean> {
   const [row] = await db.query<{ exists: boolean }>("SELECT to_regclass($1) IS NOT NULL AS exists", [name]);
@@ -170,7 +133,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
     test("migrates an empty database to the latest version", async () => {
       expect(await migrate(raw)).toBe(latest);
       expect(await schemaVersion(raw)).toBe(latest);
-      for (const table of ["registered_virtual_users", "dm_rooms", "calls", "party_events", "party_events_seen", "handled_events"]) {
+      for (const table of ["registered_virtual_users", "dm_rooms", "sessions", "legs", "party_events", "party_events_seen", "handled_events"]) {
         expect(await tableExists(raw, table)).toBe(true);
       }
     });
@@ -179,14 +142,14 @@ export function storeContract(engineFactory: () => TestEngine): void {
       const bad: Migration = {
         version: latest + 1,
         name: "bad",
-        sql: "CREATE TABLE webcall_bad_two (x integer);\nALTER TABLE calls ADD COLUMN bad integer;\nSELECT 1/0;",
+        sql: "CREATE TABLE webcall_bad_two (x integer);\nALTER TABLE sessions ADD COLUMN bad integer;\nSELECT 1/0;",
       };
       await expect(migrate(raw, [...loadMigrations(), bad])).rejects.toThrow(/division by zero/);
       expect(await schemaVersion(raw)).toBe(latest);
       expect(await versionRows(raw)).toBe(latest);
       expect(await tableExists(raw, "webcall_bad_two")).toBe(false);
-      expect(await columnExists(raw, "calls", "bad")).toBe(false);
-      expect(await columnExists(raw, "calls", "state")).toBe(true);
+      expect(await columnExists(raw, "sessions", "bad")).toBe(false);
+      expect(await columnExists(raw, "sessions", "state")).toBe(true);
     });
 
     test("migrating again is a no-op", async () => {
@@ -217,6 +180,8 @@ export function storeContract(engineFactory: () => TestEngine): void {
         await rm(dir, { recursive: true, force: true });
       }
     });
+
+    migrationOfLiveCalls(engine);
 
     if (engine.concurrentInstances) {
       test("two instances starting at once on a fresh database apply each migration once", async () => {
@@ -293,120 +258,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
       });
     });
 
-    describe("calls", () => {
-      test("insertCall then getCall round-trips every field", async () => {
-        const call = makeCall({
-          direction: "outbound",
-          state: "connected",
-          matrixPartyId: "DEVICEPARTY",
-          matrixVersion: "0",
-          answer: { type: "answer", sdp: "v=0\r\na=setup:active\r\n" },
-          answeredAt: clock + 5,
-          endedAt: clock + 6,
-          replacedBy: newSessionId(),
-          endReason: "user_hangup",
-          via: [],
-        });
-        expect(await store.insertCall(call)).toEqual({ inserted: true });
-        expect(await store.getCall(call.callId)).toEqual(call);
-      });
-
-      test("insertCall round-trips nulls", async () => {
-        const call = makeCall({
-          callerAddress: null, roomId: null, notifyUrl: null, notifyToken: null,
-          setupFingerprint: null, setupResponse: null, state: "preparing",
-        });
-        await store.insertCall(call);
-        expect(await store.getCall(call.callId)).toEqual(call);
-      });
-
-      test("getCall of an unknown call is undefined", async () => {
-        expect(await store.getCall(newSessionId())).toBeUndefined();
-      });
-
-      test("insertCall of an existing callId returns the existing record unchanged", async () => {
-        const call = makeCall();
-        await store.insertCall(call);
-        const retry = { ...call, tokenHash: "cd".repeat(32), state: "preparing" as const, via: ["other.example"] };
-        expect(await store.insertCall(retry)).toEqual({ inserted: false, existing: call });
-        expect(await store.getCall(call.callId)).toEqual(call);
-      });
-
-      test("concurrent inserts of one callId: exactly one inserts, the rest see it", async () => {
-        const call = makeCall();
-        const results = await Promise.all(Array.from({ length: 8 }, () => store.insertCall(call)));
-        expect(results.filter((r) => r.inserted)).toHaveLength(1);
-        for (const r of results) if (!r.inserted) expect(r.existing).toEqual(call);
-      });
-
-      test("transitionCall applies the patch from an allowed state and returns the new record", async () => {
-        const call = makeCall({ state: "ringing" });
-        await store.insertCall(call);
-        const patch = {
-          state: "connected" as const,
-          answer: { type: "answer" as const, sdp: "v=0\r\n" },
-          answeredAt: clock + 1,
-          matrixPartyId: "PARTY",
-          setupResponse: null,
-          via: ["x.example"],
-        };
-        const updated = await store.transitionCall(call.callId, ["preparing", "ringing"], patch);
-        expect(updated).toEqual({ ...call, ...patch });
-        expect(await store.getCall(call.callId)).toEqual(updated);
-      });
-
-      test("transitionCall from a wrong state returns undefined and changes nothing", async () => {
-        const call = makeCall({ state: "ended", endReason: "invite_timeout", endedAt: clock });
-        await store.insertCall(call);
-        expect(await store.transitionCall(call.callId, ["ringing", "connected"], { state: "connected" })).toBeUndefined();
-        expect(await store.transitionCall(call.callId, [], { state: "connected" })).toBeUndefined();
-        expect(await store.getCall(call.callId)).toEqual(call);
-        expect(await store.transitionCall(newSessionId(), ["ringing"], { state: "ended" })).toBeUndefined();
-      });
-
-      test("transitionCall ignores undefined patch fields and accepts an empty patch", async () => {
-        const call = makeCall();
-        await store.insertCall(call);
-        expect(await store.transitionCall(call.callId, ["ringing"], {})).toEqual(call);
-        expect(await store.transitionCall(call.callId, ["ringing"], { roomId: undefined, endReason: "x" })).toEqual({ ...call, endReason: "x" });
-      });
-
-      test("concurrent transitions: exactly one wins", async () => {
-        const call = makeCall({ state: "ringing" });
-        await store.insertCall(call);
-        const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-          store.transitionCall(call.callId, ["ringing"], { state: "connected", matrixPartyId: `device${i}` })));
-        const winners = results.filter((r): r is CallRecord => r !== undefined);
-        expect(winners).toHaveLength(1);
-        expect(await store.getCall(call.callId)).toEqual(winners[0]);
-      });
-
-      test("liveCalls and liveCallsInRoom exclude ended and replaced calls; a room's are oldest first", async () => {
-        const roomId = room(`!${unique()}:example.org`);
-        const preparing = makeCall({ roomId, state: "preparing" });
-        const awaiting = makeCall({ roomId, state: "awaiting_join" });
-        const ended = makeCall({ roomId, state: "ended" });
-        const replaced = makeCall({ roomId, state: "replaced", replacedBy: preparing.callId });
-        const connected = makeCall({ roomId, state: "connected" });
-        const ringing = makeCall({ roomId, state: "ringing" });
-        const elsewhere = makeCall({ state: "ringing" });
-        // Insert out of age order: the order must come from createdAt.
-        for (const c of [ringing, ended, connected, replaced, awaiting, preparing, elsewhere]) await store.insertCall(c);
-
-        const inRoom = await store.liveCallsInRoom(roomId);
-        expect(inRoom.map((c) => c.callId)).toEqual([preparing, awaiting, connected, ringing].map((c) => c.callId));
-        expect(inRoom[0]).toEqual(preparing);
-
-        const live = new Set((await store.liveCalls()).map((c) => c.callId));
-        for (const c of [preparing, awaiting, connected, ringing, elsewhere]) expect(live.has(c.callId)).toBe(true);
-        for (const c of [ended, replaced]) expect(live.has(c.callId)).toBe(false);
-
-        await store.transitionCall(ringing.callId, ["ringing"], { state: "replaced", replacedBy: awaiting.callId });
-        await store.transitionCall(connected.callId, ["connected"], { state: "ended", endReason: "user_hangup" });
-        expect((await store.liveCallsInRoom(roomId)).map((c) => c.callId)).toEqual([preparing.callId, awaiting.callId]);
-        expect(await store.liveCallsInRoom(room("!empty:example.org"))).toEqual([]);
-      });
-    });
+    sessionsContract(() => store);
 
     describe("party events", () => {
       test("appendPartyEvent numbers per call from 1; partyEventsSince returns the later ones in order", async () => {
@@ -592,10 +444,10 @@ export function storeContract(engineFactory: () => TestEngine): void {
         });
 
         test("only one instance wins a transition", async () => {
-          const call = makeCall();
-          await store.insertCall(call);
+          const call = inbound();
+          await store.insertSession(call, [legOf(call.id)]);
           const results = await Promise.all(Array.from({ length: 10 }, (_, i) =>
-            (i % 2 ? store : second).transitionCall(call.callId, ["ringing"], { state: "ended", endReason: `r${i}` })));
+            (i % 2 ? store : second).endSession(call.id, ["ringing"], { state: "ended", endReason: `r${i}` }, "hangup")));
           expect(results.filter((r) => r !== undefined)).toHaveLength(1);
         });
 
@@ -613,26 +465,27 @@ export function storeContract(engineFactory: () => TestEngine): void {
           expect((await second.getUserRules(userId))?.version).toBe(1);
         });
 
-        test("inserts of one callId from both instances: one wins", async () => {
-          const call = makeCall();
-          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : second).insertCall(call)));
+        test("inserts of one session id from both instances: one wins", async () => {
+          const call = inbound();
+          const results = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 ? store : second).insertSession(call, [legOf(call.id)])));
           expect(results.filter((r) => r.inserted)).toHaveLength(1);
         });
       });
     }
 
     test("everything persists across close and reopen, and reopening leaves the schema version alone", async () => {
-      const call = makeCall();
+      const call = inbound();
+      const leg = legOf(call.id);
       const dm: DmRoom = { matrixUserId: user(`@p${unique()}:example.org`), virtualUserId: user(`@webcall_${unique()}:x`), roomId: room(`!${unique()}:x`), matrixUserJoined: true };
       const virtual = user(`@webcall_${unique()}:example.org`);
       const handled = `$${unique()}`;
-      await store.insertCall(call);
+      await store.insertSession(call, [leg]);
       await store.putDmRoom(dm);
       await store.markRegistered(virtual);
       await store.markEventsHandled([handled]);
-      await store.markPartyEventSeen(call.callId, "seen");
-      await store.appendPartyEvent(call.callId, { n: 1 });
-      await store.appendPartyEvent(call.callId, { n: 2 });
+      await store.markPartyEventSeen(call.id, "seen");
+      await store.appendPartyEvent(call.id, { n: 1 });
+      await store.appendPartyEvent(call.id, { n: 2 });
       const ruleUser = user(`@r${unique()}:example.org`);
       const botRoom = room(`!${unique()}:x`);
       const session = { tokenHash: createHash("sha256").update(unique()).digest("hex"), userId: ruleUser, expiresAt: Date.now() + 1000 };
@@ -643,14 +496,15 @@ export function storeContract(engineFactory: () => TestEngine): void {
       await store.close();
 
       store = await openStore(db.options);
-      expect(await store.getCall(call.callId)).toEqual(call);
-      expect((await store.liveCalls()).some((c) => c.callId === call.callId)).toBe(true);
+      expect(await store.getSession(call.id)).toEqual(call);
+      expect(await store.legsOf(call.id)).toEqual([leg]);
+      expect((await store.liveSessions()).some((c) => c.id === call.id)).toBe(true);
       expect(await store.getDmRoomById(dm.roomId)).toEqual(dm);
       expect(await store.isRegistered(virtual)).toBe(true);
       expect(await store.recentHandledEvents(1000)).toContain(handled);
-      expect(await store.markPartyEventSeen(call.callId, "seen")).toBe(false);
-      expect(await store.appendPartyEvent(call.callId, { n: 3 })).toBe(3);
-      expect((await store.partyEventsSince(call.callId, 0)).map((q) => q.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(await store.markPartyEventSeen(call.id, "seen")).toBe(false);
+      expect(await store.appendPartyEvent(call.id, { n: 3 })).toBe(3);
+      expect((await store.partyEventsSince(call.id, 0)).map((q) => q.event)).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
       expect(await store.getUserRules(ruleUser)).toEqual({ userId: ruleUser, rules: [{ action: "ring" }], defaultAction: "refuse", timeZone: null, notifyRefused: true, version: 1 });
       expect(await store.getBotRoom(botRoom)).toEqual({ roomId: botRoom, userId: ruleUser });
       expect(await store.getProvisioningSession(session.tokenHash)).toEqual(session);

@@ -173,6 +173,6 @@ describe("numbers from the network, at their bounds", () => {
   });
 
   it("the call survives all of it", async () => {
-    expect((await fx.bridge.store.getCall(session.sessionId as never))?.state).toBe("ringing");
+    expect((await fx.bridge.store.getSession(session.sessionId as never))?.state).toBe("ringing");
   });
 });

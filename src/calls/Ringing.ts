@@ -1,0 +1,146 @@
+import { logger } from "../log";
+import * as ev from "../matrix/callEvents";
+import { UNVERIFIED } from "../model/callerIdentity";
+import { Leg, UNANSWERED_LEG_STATES } from "../model/leg";
+import { InboundSession, RingMode } from "../model/session";
+import { LEG_MOVES, SESSION_MOVES } from "../model/transitions";
+import { Candidates } from "./Candidates";
+import { CallContext, displayNameFor } from "./context";
+import { Endings } from "./Endings";
+import * as notices from "./notices";
+
+const log = logger("calls");
+
+/**
+ * Ringing an inbound session's legs: all at once, or one after another,
+ * each for a step (ringLegs). A leg is readied (virtual user, DM; first
+ * contact waits for the callee to join) and then invited. A leg declined
+ * or timed out rings the next queued one; when none is left the session
+ * ends unanswered. Runs under the session's pair locks.
+ */
+export class Ringing {
+  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates) {}
+
+  /** Rings `legs` of `session` as `mode` says (stored legs: all `preparing`,
+   *  or in sequence the first `preparing` and the rest `queued`). */
+  async ringLegs(session: InboundSession, legs: readonly Leg[], mode: RingMode = session.ring): Promise<void> {
+    const first = mode.mode === "all" ? legs.filter((l) => l.state === "preparing") : legs.filter((l) => l.state === "preparing").slice(0, 1);
+    for (const leg of first) {
+      if (mode.mode === "sequence") this.armStep(session, leg, mode.stepMs);
+      await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
+    }
+  }
+
+  /** preparing → ringing, or → awaiting_join on first contact. */
+  async ringLeg(session: InboundSession, leg: Leg): Promise<void> {
+    const { core, live } = this.ctx;
+    if (this.ctx.expired(session)) return void (await this.endings.expire(session));
+    const identity = session.identity ?? UNVERIFIED;
+    await core.matrix.ensureVirtualUser(leg.virtualUserId, displayNameFor(session.caller));
+    const ensured = await core.matrix.ensureDm(leg.matrixUserId, leg.virtualUserId, true);
+    // A DM the homeserver encrypted cannot carry the call (the callee was told why).
+    if (!("room" in ensured)) return this.legFailed(session, leg, "encrypted_dm");
+    const { room } = ensured;
+    if (leg.roomId !== room.roomId || (!room.matrixUserJoined && leg.state === "preparing")) {
+      const move = room.matrixUserJoined ? undefined : LEG_MOVES.need_join;
+      const next = await core.store.transitionLeg(leg.callId, ["preparing", "awaiting_join"], {
+        roomId: room.roomId, ...(move && leg.state === "preparing" ? { state: move.to } : {}),
+      });
+      if (!next) return;
+      leg = next;
+      live.rememberLeg(leg);
+    }
+    if (!room.matrixUserJoined) {
+      const secondsLeft = Math.max(1, Math.round((session.expiresAt - core.now()) / 1000));
+      const line = notices.callerLine(session.caller, identity);
+      await core.matrix.notice(leg.virtualUserId, room.roomId, notices.firstContactNotice(line, secondsLeft));
+      live.lastCallerLine.set(room.roomId, line);
+      return;
+    }
+    // The invite first: the notice saying who is calling must not delay the ring.
+    if (!(await this.invite(session, leg))) return;
+    await this.noticeWhoIsCalling(leg, notices.callerLine(session.caller, identity));
+  }
+
+  /** Says who is calling and how, unless the DM's last such notice said
+   *  exactly that (one notice for a caller who rings every day the same way). */
+  private async noticeWhoIsCalling(leg: Leg, line: string): Promise<void> {
+    const { live, core } = this.ctx;
+    if (!leg.roomId || live.lastCallerLine.get(leg.roomId) === line) return;
+    try {
+      await core.matrix.notice(leg.virtualUserId, leg.roomId, notices.incomingNotice(line));
+      live.lastCallerLine.set(leg.roomId, line);
+    } catch (err) {
+      log.warn("could not send the call's notice", { callId: leg.callId, error: (err as Error).message });
+    }
+  }
+
+  /** Sends the leg's m.call.invite, unless a process before a restart already
+   *  did (the stable txn id covers a resend only while the same homeserver
+   *  process remembers it, so a resumed leg is looked up in the room first).
+   *  Whether the leg now rings. */
+  async invite(session: InboundSession, leg: Leg): Promise<boolean> {
+    const { core, live } = this.ctx;
+    const remaining = session.expiresAt - core.now();
+    if (remaining <= 0 || !leg.roomId) {
+      await this.endings.expire(session);
+      return false;
+    }
+    const resumed = live.maybeInvited.delete(leg.callId);
+    const sent = resumed && await core.matrix.sentCallEvent(leg.virtualUserId, leg.roomId, ev.CALL_INVITE, leg.callId);
+    if (!sent) {
+      // The DM shows this call's proof before it rings.
+      await core.matrix.nameIn(leg.virtualUserId, leg.roomId, displayNameFor(session.caller, session.identity));
+      await core.matrix.sendCallEvent(leg.virtualUserId, leg.roomId, ev.CALL_INVITE,
+        ev.inviteContent(leg.callId, leg.bridgePartyId, session.offer, remaining, leg.matrixUserId), `invite.${leg.callId}`);
+    }
+    const ringing = await core.store.transitionLeg(leg.callId, LEG_MOVES.invite.from, { state: LEG_MOVES.invite.to });
+    if (!ringing) return false;
+    this.candidates.legRinging(session, ringing);
+    return true;
+  }
+
+  /** A sequence step: the leg rings for `stepMs`, then the next one does. */
+  private armStep(session: InboundSession, leg: Leg, stepMs: number): void {
+    this.ctx.live.armStep(leg.callId, Math.min(stepMs, session.expiresAt - this.ctx.core.now()), () => {
+      void this.ctx.withSession(session.id, async (current, legs) => {
+        const now = legs.find((l) => l.callId === leg.callId);
+        if (current.kind !== "inbound" || !now) return;
+        if (await this.endings.endLeg(now, current, "step_timeout", { reason: "invite_timeout", matrix: { hangup: "invite_timeout" }, notice: "missed" })) {
+          await this.next(current);
+        }
+      }).catch((err: Error) => log.error("ringing step failed", { callId: leg.callId, error: err.message }));
+    });
+  }
+
+  /** A leg ended unanswered: the next queued one rings; with none left and
+   *  none ringing, the session ends unanswered (`reason`: the last leg's). */
+  async next(session: InboundSession, reason = "invite_timeout"): Promise<void> {
+    const { core } = this.ctx;
+    const legs = await core.store.legsOf(session.id);
+    const queued = legs.find((l) => l.state === "queued");
+    if (queued && !this.ctx.expired(session)) {
+      const ready = await core.store.transitionLeg(queued.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to });
+      if (!ready) return;
+      if (session.ring.mode === "sequence") this.armStep(session, ready, session.ring.stepMs);
+      await this.ringLeg(session, ready).catch((err: Error) => this.failedToRing(session, ready, err));
+      return;
+    }
+    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued")) return;
+    if (!SESSION_MOVES.unanswered.from.includes(session.state)) return;
+    await this.endings.end(session, { reason, party: "could_not_attend", event: "unanswered" });
+  }
+
+  /** The leg could not ring (its DM is encrypted, the homeserver failed). */
+  private async legFailed(session: InboundSession, leg: Leg, reason: string): Promise<void> {
+    const ended = await this.ctx.core.store.transitionLeg(leg.callId, LEG_MOVES.step_timeout.from, { state: "ended", endReason: reason });
+    this.ctx.live.clearStep(leg.callId);
+    if (ended) await this.next(session, reason);
+  }
+
+  private async failedToRing(session: InboundSession, leg: Leg, err: Error): Promise<void> {
+    log.warn("could not ring the callee", { callId: leg.callId, error: err.message });
+    await this.legFailed(session, leg, "unreachable")
+      .catch((e: Error) => log.error("could not end a leg that failed to ring", { callId: leg.callId, error: e.message }));
+  }
+}
