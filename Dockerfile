@@ -2,37 +2,40 @@
 #
 # Everything the bridge keeps lives in the /data volume: config.yaml,
 # registration.yaml and the embedded store (database.dataDir, default ./data,
-# relative to /data). In config.yaml set `appservice.bind: 0.0.0.0` so the
-# homeserver can reach the appservice port from outside the container.
-#
-#   docker run --rm -v $PWD/data:/data IMAGE \
-#       -r -u http://webcall-bridge:8090 -c /data/config.yaml -f /data/registration.yaml
-#   docker run -d -v $PWD/data:/data -p 8090:8090 -p 9040:9040 IMAGE
+# that is /data/data). The README's "Docker" section has the steps:
+# config.yaml with `appservice.bind: 0.0.0.0`, `-r` to write the
+# registration, then the bridge.
 
 FROM node:24-slim AS build
 WORKDIR /app
-# The override in package.json points the crypto package at stubs/.
+# The same commands as CI (.ci/run): npm ci on the committed lock, then the
+# build. The lock links @matrix-org/matrix-sdk-crypto-nodejs to stubs/ (the
+# override in package.json), so stubs/ must be there for npm ci.
 COPY package.json package-lock.json ./
 COPY stubs ./stubs
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build \
-    && cp -r src/store/migrations dist/src/store/migrations \
     && npm prune --omit=dev --no-audit --no-fund
 
+# The npm package's layout (package.json "files"): dist/src, the SQL
+# migrations in src/store/migrations, stubs/, bin/, config.sample.yaml.
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=build /app/package.json ./
-COPY --from=build /app/stubs ./stubs
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
+COPY src/store/migrations ./src/store/migrations
+COPY stubs ./stubs
 COPY bin ./bin
 COPY config.sample.yaml ./
-# The image's unprivileged `node` user (uid 1000) owns the data volume.
-RUN mkdir /data && chown node:node /data
-USER node
+# The image's unprivileged `node` user owns the data volume (by uid, so that
+# a runtime checking runAsNonRoot can tell); the bridge refuses a data
+# directory that group or others can open.
+RUN mkdir -m 700 /data && chown node:node /data
+USER 1000:1000
 WORKDIR /data
 VOLUME /data
 # 8090: appservice (the homeserver pushes here); 9040: the public WebCall listener.
