@@ -77,6 +77,8 @@ export interface RunningBridge {
   /** Set when the provisioning API is enabled. */
   provisioningPort?: number;
   store: Store;
+  /** The call core (tests ring groups through its internal API). */
+  core: CallCore;
   /** Retires the signing key and signs with a new one from now on. */
   rotateSigningKey(): Promise<void>;
   stop(): Promise<void>;
@@ -192,6 +194,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     webcallPort: wcPort,
     provisioningPort: provisioning?.port,
     store,
+    core,
     rotateSigningKey: () => keys.rotate(),
     async stop() {
       clearInterval(rotation);
