@@ -47,11 +47,11 @@ export class FromMatrix {
     if (!leg) return;
     await this.ctx.withSession(leg.sessionId, async (session, legs) => {
       const current = legs.find((l) => l.callId === leg.callId);
-      if (current?.roomId === event.roomId) await this.onCallEvent(session, legs, current, event);
+      if (current?.roomId === event.roomId) await this.onCallEvent(session, current, event);
     });
   }
 
-  private async onCallEvent(session: Session, legs: Leg[], leg: Leg, event: Exclude<CallEvent, CallInvite>): Promise<void> {
+  private async onCallEvent(session: Session, leg: Leg, event: Exclude<CallEvent, CallInvite>): Promise<void> {
     const { partyId, version } = event;
     switch (event.type) {
       case "m.call.answer": return this.onAnswer(session, leg, partyId, version, event.answer);
@@ -74,7 +74,6 @@ export class FromMatrix {
         return;
       }
     }
-    void legs;
   }
 
   /** The first answer from any device of any leg wins: the session connects,
