@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { runBridge } from "./bridge";
 import { sampleLeftovers } from "./config/firstStart";
@@ -59,6 +60,7 @@ Options:
  * library prints a deprecation warning (DEP0060, from its matrix-bot-sdk).
  */
 export function main(argv: string[] = process.argv.slice(2)): void {
+  let failure = "bridge failed to start";
   try {
     const args = parseCliArgs(argv);
     if (args.help) {
@@ -74,6 +76,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
     const registrationPath = args.file ?? DEFAULT_REGISTRATION;
 
     if (args["generate-registration"]) {
+      failure = "could not write the registration";
       if (!args.url) throw new UsageError("missing --url [-u]: the URL the homeserver reaches this bridge at");
       if (!/^https?:\/\/[^/?#]/i.test(args.url)) throw new UsageError(`--url must be an http:// or https:// URL (got "${args.url}")`);
       if (args.port !== undefined) throw new UsageError("--port [-p] is not valid when writing a registration");
@@ -85,6 +88,12 @@ export function main(argv: string[] = process.argv.slice(2)): void {
         ]);
       }
       writeRegistration(config, args.url, registrationPath);
+      // Said on stdout, so scripts that only want errors can keep stderr for them.
+      process.stdout.write(
+        `Wrote ${registrationPath} (fresh as_token and hs_token, mode 0600). Next: add ${resolve(registrationPath)} to ` +
+          "app_service_config_files in the homeserver's homeserver.yaml, restart the homeserver, then start the bridge " +
+          `with -c ${configPath} -f ${registrationPath}.\n`,
+      );
       return;
     }
     if (args.force) throw new UsageError("--force is only valid with -r");
@@ -96,7 +105,7 @@ export function main(argv: string[] = process.argv.slice(2)): void {
     }
     start(config, registration, port, configPath);
   } catch (err) {
-    fail(err);
+    fail(err, failure);
   }
 }
 
@@ -176,18 +185,18 @@ function start(config: Config, registration: Registration, port: number, configP
 }
 
 /** Reports an error the operator can act on without a stack trace, anything else with one; exits 1. */
-function fail(err: unknown): never {
+function fail(err: unknown, failure = "bridge failed to start"): never {
   if (err instanceof ConfigError || err instanceof DataDirError) {
     process.stderr.write(`${err.message}\n`);
   } else if (err instanceof UsageError) {
     process.stderr.write(`matrix-appservice-webcall: ${err.message}\nRun with --help for usage.\n`);
   } else if (err instanceof DomainError) {
-    log.error("bridge failed to start", { errcode: err.errcode, error: err.message });
+    log.error(failure, { errcode: err.errcode, error: err.message });
   } else if (isSystemError(err)) {
     // EADDRINUSE, EACCES, ECONNREFUSED…: the message says it all.
-    log.error("bridge failed to start", { code: err.code, error: err.message });
+    log.error(failure, { code: err.code, error: err.message });
   } else {
-    log.error("bridge failed to start", { error: errorText(err), stack: err instanceof Error ? err.stack : undefined });
+    log.error(failure, { error: errorText(err), stack: err instanceof Error ? err.stack : undefined });
   }
   process.exit(1);
 }

@@ -142,6 +142,10 @@ describe("matrix-appservice-webcall CLI", () => {
 
     const forced = await run(["-r", "--force", "-u", "http://localhost:8090", "-c", "config.yaml", "-f", "registration.yaml"]);
     expect({ code: forced.code, stderr: forced.stderr }).toEqual({ code: 0, stderr: "" });
+    // What to do next, since the homeserver reads the file only when it starts.
+    expect(forced.stdout).toBe(`Wrote registration.yaml (fresh as_token and hs_token, mode 0600). Next: add ${join(dir, "registration.yaml")} ` +
+      "to app_service_config_files in the homeserver's homeserver.yaml, restart the homeserver, then start the bridge " +
+      "with -c config.yaml -f registration.yaml.\n");
     const after = yaml.load(readFileSync(registrationPath, "utf8")) as Record<string, unknown>;
     expect(after.as_token).not.toBe((yaml.load(before) as Record<string, unknown>).as_token);
     expect(statSync(registrationPath).mode & 0o777).toBe(0o600);
