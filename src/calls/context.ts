@@ -20,13 +20,13 @@ export class CallContext {
     const { store } = this.core;
     let keys = this.live.knownLockKeys(id);
     if (!keys) {
-      const [session, legs] = await Promise.all([store.getSession(id), store.legsOf(id)]);
-      if (!session) return undefined;
-      keys = LiveCalls.lockKeys(session, legs);
+      const found = await store.getSessionWithLegs(id);
+      if (!found) return undefined;
+      keys = LiveCalls.lockKeys(found.session, found.legs);
     }
     return this.locks.run(keys, async () => {
-      const [session, legs] = await Promise.all([store.getSession(id), store.legsOf(id)]);
-      return session ? task(session, legs) : undefined;
+      const current = await store.getSessionWithLegs(id);
+      return current ? task(current.session, current.legs) : undefined;
     });
   }
 

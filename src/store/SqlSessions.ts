@@ -21,16 +21,25 @@ const S = SESSION_COLUMNS.join(", ");
 const L = LEG_COLUMNS.join(", ");
 /** legs' columns from the `legs` table where a statement joins another. */
 const LQ = LEG_COLUMNS.map((c) => `legs.${c}`).join(", ");
+/** The legs' columns and SQL types, for jsonb_to_recordset. */
+const LEG_TYPES = LEG_COLUMNS.map((c) => `${c} ${c === "position" ? "integer" : "text"}`).join(", ");
 /** Must match the partial indexes' predicates in 005_sessions_legs.sql. */
 const LIVE_SESSION = "state NOT IN ('ended', 'replaced')";
 const LIVE_LEG = "state <> 'ended'";
 
 const SQL = {
-  insertSession: `INSERT INTO sessions (${S}) VALUES (${SESSION_COLUMNS.map((c, i) => placeholder(c, i + 1)).join(", ")})
-    ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
-  insertLeg: `INSERT INTO legs (${L}) VALUES (${LEG_COLUMNS.map((_, i) => `$${i + 1}`).join(", ")})`,
+  /** One statement, so a setup costs one round trip: the session, and its
+   *  legs (a jsonb array) only if the session was new. */
+  insertSession: `WITH s AS (
+      INSERT INTO sessions (${S}) VALUES (${SESSION_COLUMNS.map((c, i) => placeholder(c, i + 1)).join(", ")})
+      ON CONFLICT (session_id) DO NOTHING RETURNING session_id),
+    l AS (INSERT INTO legs (${L}) SELECT ${LEG_COLUMNS.map((c) => `r.${c}`).join(", ")}
+      FROM s CROSS JOIN jsonb_to_recordset($${SESSION_COLUMNS.length + 1}::jsonb) AS r(${LEG_TYPES}) RETURNING 1)
+    SELECT session_id, (SELECT count(*) FROM l) AS legs FROM s`,
   getSession: `SELECT ${S} FROM sessions WHERE session_id = $1`,
   getLeg: `SELECT ${L} FROM legs WHERE call_id = $1`,
+  withLegs: `SELECT ${S}, (SELECT jsonb_agg(to_jsonb(l) ORDER BY l.position) FROM (SELECT ${L} FROM legs WHERE session_id = $1) AS l) AS legs
+    FROM sessions WHERE session_id = $1`,
   legsOf: `SELECT ${L} FROM legs WHERE session_id = $1 ORDER BY position`,
   liveSessions: `SELECT ${S} FROM sessions WHERE ${LIVE_SESSION} ORDER BY created_at, session_id`,
   liveLegsInRoom: `SELECT ${LQ} FROM legs JOIN sessions USING (session_id)
@@ -72,13 +81,12 @@ export class SqlSessions {
   constructor(protected readonly db: SqlClient) {}
 
   async insertSession(session: Session, legs: readonly Leg[]): Promise<{ inserted: true } | { inserted: false; existing: Session }> {
-    const inserted = await this.db.transaction(async (tx) => {
-      const rows = await tx.query(SQL.insertSession, sessionValues(session));
-      if (rows.length === 0) return false;
-      for (const leg of legs) await tx.query(SQL.insertLeg, legValues(leg));
-      return true;
+    const legRows = legs.map((leg) => {
+      const values = legValues(leg);
+      return Object.fromEntries(LEG_COLUMNS.map((c, i) => [c, values[i]]));
     });
-    if (inserted) return { inserted: true };
+    const rows = await this.db.query(SQL.insertSession, [...sessionValues(session), JSON.stringify(legRows)]);
+    if (rows.length > 0) return { inserted: true };
     // ON CONFLICT DO NOTHING waited for any racing insert to commit, so the row is visible now.
     const existing = await this.getSession(session.id);
     if (existing === undefined) throw new Error(`session ${session.id} conflicted on insert but cannot be read`);
@@ -88,6 +96,11 @@ export class SqlSessions {
   async getSession(id: SessionId): Promise<Session | undefined> {
     const [row] = await this.db.query<SessionRow>(SQL.getSession, [id]);
     return row && toSession(row);
+  }
+
+  async getSessionWithLegs(id: SessionId): Promise<{ session: Session; legs: Leg[] } | undefined> {
+    const [row] = await this.db.query<SessionRow & { legs: LegRow[] | null }>(SQL.withLegs, [id]);
+    return row && { session: toSession(row), legs: (row.legs ?? []).map(toLeg) };
   }
 
   async getLeg(callId: LegId): Promise<Leg | undefined> {

@@ -80,6 +80,8 @@ export interface Store {
    *  id exists, inserts nothing and returns the existing session instead. */
   insertSession(session: Session, legs: readonly Leg[]): Promise<{ inserted: true } | { inserted: false; existing: Session }>;
   getSession(id: SessionId): Promise<Session | undefined>;
+  /** The session and its legs in order, in one read. */
+  getSessionWithLegs(id: SessionId): Promise<{ session: Session; legs: Leg[] } | undefined>;
   getLeg(callId: LegId): Promise<Leg | undefined>;
   /** A session's legs in the order they ring. */
   legsOf(sessionId: SessionId): Promise<Leg[]>;

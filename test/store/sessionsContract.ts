@@ -19,6 +19,7 @@ export function sessionsContract(getStore: () => Store): void {
       expect(await store.getSession(a.id)).toEqual(a);
       expect(await store.legsOf(a.id)).toEqual(legs);
       expect(await store.getLeg(legs[1]!.callId)).toEqual(legs[1]);
+      expect(await store.getSessionWithLegs(a.id)).toEqual({ session: a, legs });
 
       const answered = outbound({ state: "connected", answer: { type: "answer", sdp: "v=0\r\n" }, answeredAt: tick(), endReason: "x",
         party: { tokenHash: "12".repeat(32), delivery: { mode: "pull" } } });
@@ -27,6 +28,7 @@ export function sessionsContract(getStore: () => Store): void {
       const unplaced = outbound({ caller: "alice@example.org" as never });
       await store.insertSession(unplaced, []);
       expect(await store.getSession(unplaced.id)).toEqual(unplaced);
+      expect(await store.getSessionWithLegs(unplaced.id)).toEqual({ session: unplaced, legs: [] });
 
       const [rin, rout] = relayPair();
       await store.insertSession(rin, []);
