@@ -1,6 +1,8 @@
 import { Address } from "../../src/ids/address";
 import { MatrixUserId } from "../../src/ids/matrix";
 import { newPartyId } from "../../src/ids/session";
+import { DomainError } from "../../src/errors/DomainError";
+import { httpAnswer } from "../../src/errors/httpAnswer";
 import { RulesService, RulesServiceOptions } from "../../src/rules/RulesService";
 import { CallFacts, Rule, RuleError, UserRules } from "../../src/model/rules";
 import { openStore, Store } from "../../src/store";
@@ -227,8 +229,11 @@ describe("edits", () => {
   test("an edit that keeps losing gives up with 409 WEBCALL_RULES_CONFLICT", async () => {
     const { store: losing, counts } = instrumented(store, async () => false);
     const service = new RulesService(losing, { ...OPTIONS, maxEditAttempts: 3 });
-    await expect(service.edit(newUser(), { kind: "default", action: "refuse" }))
-      .rejects.toMatchObject({ status: 409, errcode: "WEBCALL_RULES_CONFLICT" });
+    const error = await service.edit(newUser(), { kind: "default", action: "refuse" }).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(DomainError);
+    expect((error as DomainError).errcode).toBe("WEBCALL_RULES_CONFLICT");
+    // The provisioning API answers it 409.
+    expect(httpAnswer("provisioning", error as DomainError)?.status).toBe(409);
     expect(counts.saves).toBe(3);
   });
 
