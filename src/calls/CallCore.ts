@@ -98,6 +98,7 @@ export class CallCore implements WebCallNode {
       }
       if (session.state !== "connected") this.armLifetime(session.id, session.expiresAt);
       if (session.kind === "inbound" && session.state === "ringing") {
+        this.ringing.resumeSteps(session, legs);
         const waiting = legs.filter((l) => l.state === "preparing");
         if (waiting.length) {
           void this.ctx.withSession(session.id, (current, now) => current.kind === "inbound" && isLive(current)

@@ -46,7 +46,7 @@ export class Endings {
     const patch: SessionPatch = { state: move.to, endReason: ending.reason, endedAt: core.now(), replacedBy: ending.replacedBy ?? null };
     const done = await core.store.endSession(session.id, move.from, patch, ending.reason);
     if (!done) return undefined;
-    live.forget(session.id, done.legs.length ? done.legs : live.legsOf(session.id));
+    live.forget(session.id, done.legs);
     for (const leg of done.legs) await this.tellLeg(leg, leg.was, done.session, ending);
     if (ending.party && tokenHashOf(session)) await core.party.send(done.session, { type: "hangup", reason: ending.party });
     else core.party.wake(session.id);

@@ -147,7 +147,9 @@ export class LiveCalls {
   readonly onForget: ((id: SessionId, legs: readonly Leg[]) => void)[] = [];
 
   /** The session is over: drop everything kept for it. */
-  forget(id: SessionId, legs: readonly Leg[]): void {
+  forget(id: SessionId, ended: readonly Leg[]): void {
+    // Every leg of the session, also those that ended before it (answered elsewhere, declined).
+    const legs = [...ended, ...this.legsOf(id).filter((l) => !ended.some((e) => e.callId === l.callId))];
     for (const hook of this.onForget) hook(id, legs);
     for (const leg of legs) {
       const pair = pairKey(leg.matrixUserId, leg.virtualUserId);

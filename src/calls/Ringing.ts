@@ -100,6 +100,15 @@ export class Ringing {
     return true;
   }
 
+  /** After a restart: the legs of a session in turn that were ringing get a
+   *  fresh step (how much of theirs had passed is not kept). */
+  resumeSteps(session: InboundSession, legs: readonly Leg[]): void {
+    if (session.ring.mode !== "sequence") return;
+    for (const leg of legs) {
+      if (leg.state === "awaiting_join" || leg.state === "ringing") this.armStep(session, leg, session.ring.stepMs);
+    }
+  }
+
   /** A sequence step: the leg rings for `stepMs`, then the next one does. */
   private armStep(session: InboundSession, leg: Leg, stepMs: number): void {
     this.ctx.live.armStep(leg.callId, Math.min(stepMs, session.expiresAt - this.ctx.core.now()), () => {
