@@ -56,10 +56,11 @@ export class BridgeProcess {
     this.child = child;
     let stderr = "";
     child.stderr!.on("data", (d) => { stderr += String(d); });
+    // A fresh data directory runs initdb first: 3 s on an idle machine, over 10 s on a busy one.
     await waitFor(async () => {
       if (child.exitCode !== null) throw new Error(`bridge exited: ${stderr}`);
       return fetch(`${this.webcallUrl}/sessions/none/events`).then(() => true, () => undefined);
-    }, 30_000, "the bridge to listen");
+    }, 90_000, "the bridge to listen");
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
