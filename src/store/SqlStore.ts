@@ -6,6 +6,8 @@ import {
   BotRoom, DmRoom, ProvisioningSession, QueuedEvent, SigningKeyRecord, Store,
 } from "./Store";
 import { SqlSessions } from "./SqlSessions";
+import { RotaStore } from "./RotaStore";
+import { SqlRotas } from "./SqlRotas";
 
 /**
  * Every statement is a fixed, parameterised text (the session and leg
@@ -106,8 +108,11 @@ const SQL = {
 
 /** The store on SQL; sessions and legs are in SqlSessions. */
 export class SqlStore extends SqlSessions implements Store {
+  readonly rotas: RotaStore;
+
   constructor(db: SqlClient) {
     super(db);
+    this.rotas = new SqlRotas(db);
   }
 
   close(): Promise<void> {

@@ -3,6 +3,7 @@ import { SessionId } from "../ids/session";
 import { UserRules } from "../model/rules";
 import { Leg, LegId, LegPatch, LegState } from "../model/leg";
 import { Session, SessionPatch, SessionState } from "../model/session";
+import { RotaStore } from "./RotaStore";
 
 /** A leg as it was before an ending changed it. */
 export type EndedLeg = Leg & { was: LegState };
@@ -64,6 +65,9 @@ export interface QueuedEvent {
  */
 export interface Store {
   close(): Promise<void>;
+
+  /** On-call rotas and the rooms they live in (RotaStore.ts). */
+  readonly rotas: RotaStore;
 
   /** Virtual users known to be registered with the homeserver. */
   isRegistered(userId: MatrixUserId): Promise<boolean>;

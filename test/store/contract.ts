@@ -11,6 +11,7 @@ import { SqlClient } from "../../src/store/sql";
 import { TestDatabase, TestEngine } from "./engines";
 import { inbound, legOf } from "./sessionFixtures";
 import { sessionsContract } from "./sessionsContract";
+import { rotasContract } from "./rotasContract";
 import { migrationOfLiveCalls } from "./liveMigration";
 
 const user = (id: string) => id as MatrixUserId;
@@ -133,7 +134,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
     test("migrates an empty database to the latest version", async () => {
       expect(await migrate(raw)).toBe(latest);
       expect(await schemaVersion(raw)).toBe(latest);
-      for (const table of ["registered_virtual_users", "dm_rooms", "sessions", "legs", "party_events", "party_events_seen", "handled_events"]) {
+      for (const table of ["registered_virtual_users", "dm_rooms", "sessions", "legs", "party_events", "party_events_seen", "handled_events", "rotas", "rota_rooms"]) {
         expect(await tableExists(raw, table)).toBe(true);
       }
     });
@@ -259,6 +260,7 @@ export function storeContract(engineFactory: () => TestEngine): void {
     });
 
     sessionsContract(() => store);
+    rotasContract(() => store);
 
     describe("party events", () => {
       test("appendPartyEvent numbers per call from 1; partyEventsSince returns the later ones in order", async () => {
