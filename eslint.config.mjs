@@ -11,7 +11,7 @@ import tseslint from "typescript-eslint";
 const FLOORS = [
   ["errors", "ids"],
   ["protocol", "model", "net", "util", "config", "log.ts"],
-  ["store", "signing", "rules"],
+  ["store", "signing", "rules", "rota"],
   ["matrix", "webcall"],
   ["calls"],
   ["bot", "provisioning"],
