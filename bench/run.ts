@@ -1,6 +1,6 @@
 /**
  * The bridge's benchmark: one command, one run, every figure.
- *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral]
+ *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral|rota]
  *
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
  *    against the same homeserver send done directly (the floor), for a
@@ -19,6 +19,9 @@
  *    bursts of one kind, and whether a two-sample KS test tells them apart
  *    (bench/neutral.ts), while the bridge runs; `--only neutral` runs this
  *    section alone.
+ * 8. Deciding who to ring for a call to a rota: 100 rotas of 50 members and
+ *    20 overrides each (bench/rota.ts), in this process; `--only rota` runs
+ *    this section alone, without a homeserver or a bridge.
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  * The callers' node is this process too (bench/signing.ts): it publishes
@@ -42,6 +45,7 @@ import { BENCH_CALLER, RULE_COUNT, manyRules, measureRules, rulesReportLines, us
 import { measureNeutral, neutralReportLines } from "./neutral";
 import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLines, startCallerNode } from "./signing";
 import { runOnSynapse } from "./synapse";
+import { measureRota, rotaReportLines } from "./rota";
 import { setLogLevel } from "../src/log";
 import { MatrixUserId } from "../src/ids/matrix";
 
@@ -54,7 +58,7 @@ const SETUPS = Number(arg("setups", "3000"));
 const RINGING = Number(arg("ringing", "1000"));
 const SIGNING_ITERATIONS = Number(arg("signing-iterations", "5000"));
 const NEUTRAL_CALLS = Number(arg("neutral-calls", "200"));
-/** `--only neutral`: that section alone. */
+/** `--only neutral` / `--only rota`: that section alone. */
 const ONLY = arg("only", "");
 /** calls.neutralAnswerMs, as in production (its default). */
 const NEUTRAL_FLOOR_MS = 300;
@@ -78,6 +82,11 @@ async function post(url: string, body: object, headers: Record<string, string> =
 }
 
 async function main(): Promise<void> {
+  // --only rota: the schedule alone, pure code: no homeserver, no bridge.
+  if (ONLY === "rota") {
+    process.stdout.write([`matrix-appservice-webcall bench — node ${process.version}, rotas only`, ``, ...rotaReportLines(measureRota())].join("\n") + "\n");
+    return;
+  }
   const remote = await startRemoteNode();
   const callerNode: CallerNode = await startCallerNode(CALLER_DOMAIN);
   const hs = await Child.start("homeserverProcess.ts", SERVER);
@@ -403,6 +412,8 @@ async function main(): Promise<void> {
   const signingReport = await measureSigning({ caller: callerNode, callerId: BENCH_CALLER, calleeId: aliceCallee.address, offer: OFFER, iterations: SIGNING_ITERATIONS });
   await callerNode.close();
   lines.push(``, ...signingReportLines(signingReport, CALLER_DOMAIN));
+  progress("deciding who to ring for calls to rotas");
+  lines.push(``, ...rotaReportLines(measureRota()));
   process.stdout.write(lines.join("\n") + "\n");
   await dropStore();
   process.exit(0);
