@@ -1,6 +1,6 @@
 import { Rota, RotaMember, Shift } from "../model/rota";
 import { wallClock } from "../rules/zone";
-import { onCallAt, shifts } from "./schedule";
+import { memberKey, onCallAt, shifts } from "./schedule";
 
 /**
  * The schedule in words, for the bot's `rota who` and `rota shifts` (and the
@@ -32,14 +32,28 @@ export function shiftLine(shift: Shift, zone: string, year?: number): string {
   return `${whenText(shift.from, zone, year)} – ${whenText(shift.until, zone, year)}  ${memberText(shift.member)}${coverText(shift)}`;
 }
 
-/** `rota who`: "@bob:example.org is on call until Mon 1 Dec 09:00 (Europe/London); next: @alice:example.org". */
+/** How far `rota who` looks ahead for the next person: two years of weekly shifts. */
+const WHO_LOOKAHEAD = 104;
+
+/**
+ * `rota who`: "@bob:example.org is on call until Mon 1 Dec 09:00
+ * (Europe/London); next: @alice:example.org". "Until" is when someone else
+ * takes over, so consecutive shifts of the same person (a cover by the
+ * member on call, a 1-member rota) read as one.
+ */
 export function whoText(rota: Rota, members: readonly RotaMember[], at: number): string {
   const now = onCallAt(rota, members, at);
   if (!now) return "Nobody is on call: the rota has no members, and no cover now.";
   const zone = rota.rotation.zone;
-  const next = shifts(rota, members, now.until, 1)[0];
-  const until = whenText(now.until, zone, wallClock(at, zone).year);
-  return `${memberText(now.member)} is on call${coverText(now)} until ${until} (${zone})` + (next ? `; next: ${memberText(next.member)}` : "");
+  const ahead = shifts(rota, members, now.until, WHO_LOOKAHEAD);
+  const same = memberKey(now.member);
+  let until = now.until;
+  let i = 0;
+  while (i < ahead.length && ahead[i]!.from === until && memberKey(ahead[i]!.member) === same) until = ahead[i++]!.until;
+  const who = `${memberText(now.member)} is on call${coverText(now)}`;
+  if (i === WHO_LOOKAHEAD) return `${who}, and nobody else is on the schedule`;
+  const next = ahead[i];
+  return `${who} until ${whenText(until, zone, wallClock(at, zone).year)} (${zone})` + (next ? `; next: ${memberText(next.member)}` : "");
 }
 
 /** `rota shifts`: a heading and one line per shift, from the one in force at `from`. */

@@ -63,3 +63,26 @@ describe("the schedule in words", () => {
     expect(shiftsText(rota({ members: [] }), [], T("2026-11-25T12:00Z"), 5)).toBe("No shifts for on-call: the rota has no members, and no cover ahead.");
   });
 });
+
+describe("rota who, when the same person stays on", () => {
+  it("a cover by the member on call reads as one stretch, until someone else takes over", () => {
+    const r = { ...base, overrides: [cover(1, bob, "2026-11-30T09:00Z", "2026-12-01T12:00Z")] };
+    expect(whoText(r, members, T("2026-11-25T12:00Z")))
+      .toBe("@bob:example.org is on call until Tue 1 Dec 12:00 (Europe/London); next: @alice:example.org");
+  });
+
+  it("a 1-member rota: on call, and nobody else", () => {
+    expect(whoText(rota({ members: [bob] }), [bob], T("2026-11-25T12:00Z"))).toBe("@bob:example.org is on call, and nobody else is on the schedule");
+  });
+
+  it("a 1-member rota with a cover ahead: until the cover", () => {
+    const r = rota({ members: [bob], overrides: [cover(1, alice, "2026-12-24T00:00Z", "2026-12-27T00:00Z")] });
+    expect(whoText(r, [bob], T("2026-11-25T12:00Z")))
+      .toBe("@bob:example.org is on call until Thu 24 Dec 00:00 (Europe/London); next: @alice:example.org");
+  });
+
+  it("a cover in a rota with no members: until it ends, nobody next", () => {
+    const r = rota({ members: [], overrides: [cover(1, alice, "2026-11-24T00:00Z", "2026-11-27T00:00Z")] });
+    expect(whoText(r, [], T("2026-11-25T12:00Z"))).toBe("@alice:example.org is on call (cover 1) until Fri 27 Nov 00:00 (Europe/London)");
+  });
+});
