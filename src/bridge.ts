@@ -143,6 +143,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
+    maxRules: config.rules.maxRulesPerUser,
   });
   // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
   const listening: Record<string, unknown> = {};

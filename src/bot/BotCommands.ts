@@ -9,6 +9,11 @@ import { escapeHtml, renderDecision, renderEditResult, renderHelp, renderRules }
 import { RulesService } from "../rules/RulesService";
 import { DefaultAction, RuleError } from "../model/rules";
 import { Store } from "../store/Store";
+import { rotaHelpPointer, renderRotaHelp } from "../rota/help";
+import { RotaService } from "../rota/RotaService";
+import { serverOfUser } from "../ids/matrix";
+import { UserDirectory } from "../matrix/UserDirectory";
+import { RotaRooms } from "./RotaRooms";
 
 const log = logger("bot");
 
@@ -24,15 +29,27 @@ export interface BotOptions {
   bridgeDefault: DefaultAction;
   bridgeTimeZone: string;
   now: () => number;
+  /** Most rules a rota may have, as for a user (config rules.maxRulesPerUser); default 1000. */
+  maxRules?: number;
+}
+
+/** The DM's `help`: the rule commands, then where rotas are managed. */
+function dmHelp(): Reply {
+  const rules = renderHelp();
+  const rota = rotaHelpPointer();
+  return { body: `${rules.body}\n${rota.body}`, html: rules.html + rota.html };
 }
 
 /**
  * The bridge bot: a user of this homeserver opens a DM with it and manages
  * their rules with commands (`help`, `rules`, `allow …`, `test …`). Only the
  * user who opened the DM is listened to, and only users of this homeserver
- * (the ones who can be called here) can open one.
+ * (the ones who can be called here) can open one. Invited to a group room
+ * instead, it stays there and answers `rota …` (RotaRooms).
  */
 export class BotCommands {
+  readonly rotaRooms: RotaRooms;
+
   constructor(
     private readonly homeserver: HomeserverClient,
     private readonly store: Store,
@@ -40,7 +57,23 @@ export class BotCommands {
     private readonly localUsers: LocalUsers,
     private readonly virtualUsers: VirtualUsers,
     private readonly options: BotOptions,
-  ) {}
+  ) {
+    const domain = serverOfUser(options.botUserId);
+    const users = new UserDirectory(homeserver);
+    const rotas = new RotaService(store.rotas, {
+      domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000,
+      nameProblem: async (name) => {
+        const userId = `@${name}:${domain}` as MatrixUserId;
+        if (userId === options.botUserId) return "it is the bridge bot's name";
+        if (virtualUsers.isVirtual(userId)) return "names with that start are the bridge's own users";
+        if (await users.exists(userId)) return "a user of this homeserver has that name";
+        return undefined;
+      },
+    });
+    this.rotaRooms = new RotaRooms(homeserver, store, rotas, localUsers, virtualUsers, {
+      botUserId: options.botUserId, defaultTimeZone: options.bridgeTimeZone, bridgeDefault: options.bridgeDefault, now: options.now,
+    });
+  }
 
   /** Invites of the bot, its rooms' memberships, and text messages (m.text)
    *  from real users; typed and checked at the Matrix edge (src/matrix/events/). */
@@ -56,12 +89,16 @@ export class BotCommands {
       if (event.target === this.options.botUserId && event.membership === "invite") {
         return this.onInvite(roomId, event.sender, event.isDirect);
       }
+      if (event.target === this.options.botUserId && (event.membership === "leave" || event.membership === "ban")) {
+        await this.rotaRooms.onBotLeft(roomId);
+      }
       if (event.membership === "leave") return this.onLeave(roomId, event.target);
       return;
     }
     if (event.type !== "m.room.message") return;
     const room = await this.store.getBotRoom(roomId);
-    if (!room || room.userId !== event.sender) return;
+    if (!room) return this.rotaRooms.onMessage(event);
+    if (room.userId !== event.sender) return;
     const reply = await this.run(room.userId, event.body);
     await this.reply(roomId, reply, `reply.${event.eventId}`);
   }
@@ -69,10 +106,16 @@ export class BotCommands {
   /** Runs one command for `userId`; a command that cannot be understood or applied gets its reason back. */
   async run(userId: MatrixUserId, text: string): Promise<Reply> {
     try {
+      // Rotas are rooms' business, not one user's: point at where they live.
+      if (/^\s*rota(\s|$)/i.test(text)) {
+        const pointer = rotaHelpPointer();
+        const help = renderRotaHelp();
+        return { body: `${pointer.body}\n${help.body}`, html: pointer.html + help.html };
+      }
       const current = await this.rules.get(userId);
       const command = parseCommand(text, { timeZone: this.rules.timeZoneOf(current), now: this.options.now() });
       switch (command.kind) {
-        case "help": return renderHelp();
+        case "help": return dmHelp();
         case "rules": return renderRules(current, this.options.bridgeDefault, this.options.bridgeTimeZone);
         case "edit": return renderEditResult(command.edit, await this.rules.edit(userId, command.edit), this.options.bridgeDefault, this.options.bridgeTimeZone);
         case "test": {
@@ -92,8 +135,8 @@ export class BotCommands {
     if (!this.localUsers.addressOf(inviter)) {
       return this.leave(roomId, "Only users of this homeserver have rules to manage here.");
     }
-    // Others may still be invited to a group room; a DM is marked as one.
-    if (!isDirect) return this.leave(roomId, "I only take commands in a direct chat with one person.");
+    // A room not marked as a DM is a team's: it may become an on-call rota.
+    if (!isDirect) return this.rotaRooms.onInvite(roomId, inviter);
     await this.homeserver.join(bot, roomId);
     if (await this.homeserver.stateEvent(bot, roomId, "m.room.encryption")) {
       await this.homeserver.sendEvent(bot, roomId, "m.room.message", { msgtype: "m.notice", body: ENCRYPTED_BOT_ROOM });
@@ -105,7 +148,7 @@ export class BotCommands {
     }
     await this.store.putBotRoom(roomId, inviter);
     log.info("opened a command DM", { roomId, userId: inviter });
-    await this.reply(roomId, renderHelp(), `welcome.${roomId}`);
+    await this.reply(roomId, dmHelp(), `welcome.${roomId}`);
   }
 
   private async onLeave(roomId: RoomId, userId: string): Promise<void> {

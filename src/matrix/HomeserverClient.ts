@@ -142,6 +142,13 @@ export class HomeserverClient {
     }
   }
 
+  /** The room's whole current state, as events (sender, state_key, content,
+   *  origin_server_ts): power levels, the create event and every membership in one request. */
+  async roomState(as: MatrixUserId, roomId: RoomId): Promise<Array<Record<string, unknown>>> {
+    const res = await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/state`, as) as unknown;
+    return Array.isArray(res) ? res as Array<Record<string, unknown>> : [];
+  }
+
   async joinedMembers(as: MatrixUserId, roomId: RoomId): Promise<string[]> {
     const res = await this.request("GET", `/_matrix/client/v3/rooms/${enc(roomId)}/joined_members`, as);
     return Object.keys((res.joined ?? {}) as object);

@@ -85,10 +85,17 @@ describe("managing rules with the bridge bot", () => {
     expect(list).toContain("*@junk.example");
   });
 
-  it("only listens to the user who opened the DM, and leaves rooms that are not a DM", async () => {
+  it("only listens to the user who opened the DM; in a room that is not a DM it takes only rota commands", async () => {
     const mallory = new RawMatrixUser(fx.hs, await fx.hs.createUser("mallory"));
     const { room_id: group } = await mallory.request("POST", "/_matrix/client/v3/createRoom", { invite: [BOT, alice.userId] });
-    await waitFor(async () => await fx.hs.membership(group, BOT) === "leave" ? true : undefined, 10_000, "the bot leaving a group room");
+    // A team room may become an on-call rota: the bot stays (test/e2e/rotaCommands.test.ts).
+    await waitFor(async () => await fx.hs.membership(group, BOT) === "join" ? true : undefined, 10_000, "the bot joining a group room");
+    const botSaid = async () => (await fx.hs.timeline(group)).filter((e) => e.sender === BOT && e.type === "m.room.message").length;
+    await waitFor(async () => await botSaid() === 1 ? true : undefined, 10_000, "the bot's hello in the group room");
+    await mallory.send(group, "m.room.message", { msgtype: "m.text", body: "refuse anyone" });
+    await mallory.send(group, "m.room.message", { msgtype: "m.text", body: "rota who" });
+    await waitFor(async () => await botSaid() === 2 ? true : undefined, 10_000, "the answer to rota who");
+    expect((await fx.hs.timeline(group)).filter((e) => e.sender === BOT).at(-1)?.content.body).toMatch(/not a rota yet/);
 
     const { room_id: own } = await mallory.request("POST", "/_matrix/client/v3/createRoom", { invite: [BOT], is_direct: true });
     await waitFor(async () => await fx.hs.membership(own, BOT) === "join" ? true : undefined, 10_000, "the bot joining mallory's DM");
