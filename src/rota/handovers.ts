@@ -69,7 +69,9 @@ export function handoverOn(rotation: Rotation, date: LocalDate): number {
   let hi = t;
   const offsetAfter = localReading(t, zone) - t;
   while (hi - lo > MINUTE_MS) {
-    const mid = lo + Math.floor((hi - lo) / 2 / MINUTE_MS) * MINUTE_MS;
+    // On whole minutes from lo, and always at least one past it (an old
+    // local-mean-time offset in seconds would otherwise stall the loop).
+    const mid = lo + Math.max(1, Math.floor((hi - lo) / 2 / MINUTE_MS)) * MINUTE_MS;
     if (localReading(mid, zone) - mid === offsetAfter) hi = mid;
     else lo = mid;
   }

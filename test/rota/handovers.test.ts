@@ -130,3 +130,13 @@ describe("daylight-saving changes, America/New_York", () => {
     expect(handoversBetween(rotation, T("2026-01-01T14:00Z"), T("2027-01-01T14:00Z"))).toBe(365);
   });
 });
+
+describe("a day that never happens", () => {
+  // Samoa moved across the date line: 2011-12-29 23:59 (UTC-10) was followed by 2011-12-31 00:00 (UTC+14).
+  it("its handover is the first instant after the gap, and it still counts as a day", () => {
+    const rotation = daily("09:00", "Pacific/Apia");
+    expect(iso(nextHandover(rotation, T("2011-12-29T19:00Z")))).toBe("2011-12-30T10:00Z"); // Sat 31 Dec 00:00 +14
+    expect(iso(nextHandover(rotation, T("2011-12-30T10:00Z")))).toBe("2011-12-30T19:00Z"); // Sat 31 Dec 09:00 +14
+    expect(handoversBetween(rotation, T("2011-12-29T19:00Z"), T("2011-12-30T19:00Z"))).toBe(2);
+  });
+});
