@@ -36,7 +36,9 @@ export type Rotation =
   | { every: "day"; time: string; zone: string };
 
 /** `rota cover`: `member` is on call from `from` until `until` (ms since the
- *  epoch, from < until), whatever the rotation says. Numbered per rota. */
+ *  epoch, from < until), whatever the rotation says. Numbered per rota, a
+ *  new one above every current one: where overrides overlap, the greatest
+ *  id (the latest made) wins (src/rota/schedule.ts). */
 export interface Override {
   id: number;
   member: RotaMember;
