@@ -36,6 +36,14 @@ const SQL = {
     l AS (INSERT INTO legs (${L}) SELECT ${LEG_COLUMNS.map((c) => `r.${c}`).join(", ")}
       FROM s CROSS JOIN jsonb_to_recordset($${SESSION_COLUMNS.length + 1}::jsonb) AS r(${LEG_TYPES}) RETURNING 1)
     SELECT session_id, (SELECT count(*) FROM l) AS legs FROM s`,
+  /** The common cases, planned more simply: no leg, or one given as parameters. */
+  insertBare: `INSERT INTO sessions (${S}) VALUES (${SESSION_COLUMNS.map((c, i) => placeholder(c, i + 1)).join(", ")})
+    ON CONFLICT (session_id) DO NOTHING RETURNING session_id`,
+  insertWithLeg: `WITH s AS (
+      INSERT INTO sessions (${S}) VALUES (${SESSION_COLUMNS.map((c, i) => placeholder(c, i + 1)).join(", ")})
+      ON CONFLICT (session_id) DO NOTHING RETURNING session_id)
+    INSERT INTO legs (${L}) SELECT ${LEG_COLUMNS.map((c, i) => `$${SESSION_COLUMNS.length + 1 + i}${c === "position" ? "::integer" : "::text"}`).join(", ")}
+      FROM s RETURNING call_id`,
   getSession: `SELECT ${S} FROM sessions WHERE session_id = $1`,
   getLeg: `SELECT ${L} FROM legs WHERE call_id = $1`,
   withLegs: `SELECT ${S}, (SELECT jsonb_agg(to_jsonb(l) ORDER BY l.position) FROM (SELECT ${L} FROM legs WHERE session_id = $1) AS l) AS legs
@@ -81,11 +89,12 @@ export class SqlSessions {
   constructor(protected readonly db: SqlClient) {}
 
   async insertSession(session: Session, legs: readonly Leg[]): Promise<{ inserted: true } | { inserted: false; existing: Session }> {
-    const legRows = legs.map((leg) => {
-      const values = legValues(leg);
-      return Object.fromEntries(LEG_COLUMNS.map((c, i) => [c, values[i]]));
-    });
-    const rows = await this.db.query(SQL.insertSession, [...sessionValues(session), JSON.stringify(legRows)]);
+    const rows = legs.length === 0 ? await this.db.query(SQL.insertBare, sessionValues(session))
+      : legs.length === 1 ? await this.db.query(SQL.insertWithLeg, [...sessionValues(session), ...legValues(legs[0]!)])
+        : await this.db.query(SQL.insertSession, [...sessionValues(session), JSON.stringify(legs.map((leg) => {
+          const values = legValues(leg);
+          return Object.fromEntries(LEG_COLUMNS.map((c, i) => [c, values[i]]));
+        }))]);
     if (rows.length > 0) return { inserted: true };
     // ON CONFLICT DO NOTHING waited for any racing insert to commit, so the row is visible now.
     const existing = await this.getSession(session.id);
