@@ -1,6 +1,7 @@
 import { Config } from "./config/schema";
 import { BotCommands } from "./bot/BotCommands";
 import { CallCore } from "./calls/CallCore";
+import { rotaConnector } from "./calls/connectors";
 import { MatrixUserId } from "./ids/matrix";
 import { RulesService } from "./rules/RulesService";
 import { PartyChannel } from "./calls/PartyChannel";
@@ -137,6 +138,10 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     outbound,
     keys,
     callers: new CallerCheck(keyring, new Authority(discovery)),
+    rotas: rotaConnector({
+      store: store.rotas, homeserver, botUserId, bridgeDefault: config.rules.defaultAction,
+      isMember: (id) => id !== botUserId && !virtualUsers.isVirtual(id) && localUsers.addressOf(id) !== undefined,
+    }),
     self: { publicUrl: config.webcall.publicUrl, domain },
     now,
     clock,

@@ -1,4 +1,4 @@
-import { MatrixUserId, tryParseUserIdAsSent } from "../ids/matrix";
+import { MatrixUserId } from "../ids/matrix";
 
 /**
  * What a rota room's state says about its members: who may change the rota
@@ -59,13 +59,5 @@ export function roomPower(state: readonly StateEvent[]): RoomPower {
   };
 }
 
-/** The joined members, in the order they joined (their join event's time),
- *  leaving out those `skip` says (the bridge's own users). */
-export function joinedInJoinOrder(state: readonly StateEvent[], skip: (userId: MatrixUserId) => boolean): MatrixUserId[] {
-  return state
-    .filter((e) => e.type === "m.room.member" && contentOf(e).membership === "join")
-    .map((e) => ({ userId: tryParseUserIdAsSent(e.state_key), at: level(e.origin_server_ts, 0) }))
-    .filter((m): m is { userId: MatrixUserId; at: number } => m.userId !== undefined && !skip(m.userId))
-    .sort((a, b) => a.at - b.at || (a.userId < b.userId ? -1 : 1))
-    .map((m) => m.userId);
-}
+// The members in join order are read by the call core too (calls to a rota), so they live in src/matrix/.
+export { joinedInJoinOrder } from "../matrix/roomMembers";

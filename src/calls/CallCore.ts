@@ -20,6 +20,7 @@ import { OutboundPlacement } from "./OutboundPlacement";
 import { OwnCalls } from "./OwnCalls";
 import { Relay } from "./Relay";
 import { Ringing } from "./Ringing";
+import { RotaCalls } from "./RotaCalls";
 
 const log = logger("call-core");
 
@@ -54,7 +55,7 @@ export class CallCore implements WebCallNode {
     this.ringing = new Ringing(this.ctx, this.endings, candidates);
     this.ring = new InboundRing(this.ctx, this.ringing, this.endings);
     this.relay = new Relay(this.ctx, this.endings);
-    this.inbound = new InboundSetup(this.ctx, this.ring, this.relay);
+    this.inbound = new InboundSetup(this.ctx, this.ring, this.relay, new RotaCalls(this.ctx, this.ring));
     this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
     this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
     this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay);

@@ -15,7 +15,7 @@ import { CallerCheck } from "../signing/CallerCheck";
 import { NodeKeys } from "../signing/NodeKeys";
 import { MonotonicClock } from "../util/monotonicClock";
 import { PartyChannel } from "./PartyChannel";
-import { MatrixSide, PartySide } from "./ports";
+import { MatrixSide, PartySide, RotaSide } from "./ports";
 
 export interface NodeIdentity {
   /** This bridge's WebCall endpoint, given as `notify`. */
@@ -49,6 +49,8 @@ export interface CallDeps {
   keys: NodeKeys;
   /** Decides what signatures prove about a caller. */
   callers: CallerCheck;
+  /** Calls to rotas (NAME@domain); without it, no address is a rota. */
+  rotas?: RotaSide;
   self: NodeIdentity;
   /** Wall-clock time (ms since the epoch): what rules and records are read against. */
   now: () => number;
@@ -71,6 +73,7 @@ export interface Core {
   localUsers: LocalUsers;
   keys: NodeKeys;
   callers: CallerCheck;
+  rotas?: RotaSide;
   self: NodeIdentity;
   now: () => number;
   clock: MonotonicClock;

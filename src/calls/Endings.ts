@@ -46,7 +46,9 @@ export class Endings {
     const patch: SessionPatch = { state: move.to, endReason: ending.reason, endedAt: core.now(), replacedBy: ending.replacedBy ?? null };
     const done = await core.store.endSession(session.id, move.from, patch, ending.reason);
     if (!done) return undefined;
+    const watcher = live.watchers.get(session.id);
     live.forget(session.id, done.legs);
+    if (watcher && session.state !== "connected") watcher.endedUnanswered(done.session, ending.event ?? (ending.replacedBy ? "glare_lost" : "hangup"));
     for (const leg of done.legs) await this.tellLeg(leg, leg.was, done.session, ending);
     if (ending.party && tokenHashOf(session)) await core.party.send(done.session, { type: "hangup", reason: ending.party });
     else core.party.wake(session.id);

@@ -87,6 +87,8 @@ export class FromMatrix {
     });
     if (!won) return;
     live.answered(won.session, [won.leg, ...won.others]);
+    live.watchers.get(session.id)?.answered(won.session, won.leg);
+    live.watchers.delete(session.id);
     if (version === "1" && partyId) await this.selectAnswer(won.leg, partyId);
     await core.party.send(won.session, { type: "answer", answer });
     this.candidates.releaseDevice(won.session, won.leg);

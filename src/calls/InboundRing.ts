@@ -10,6 +10,7 @@ import { CallContext, displayNameFor, hashToken, setupFingerprint } from "./cont
 import { Endings } from "./Endings";
 import { lesserWins } from "./glare";
 import { Ringing } from "./Ringing";
+import { CallWatcher } from "./CallWatch";
 
 const log = logger("inbound");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
@@ -22,6 +23,11 @@ export interface RingRequest {
   /** Our users to ring: one leg each. */
   targets: readonly MatrixUserId[];
   mode: RingMode;
+  /** In sequence: each target's step (ascending); targets of one step ring
+   *  at once. Default: each target its own step. */
+  steps?: readonly number[];
+  /** Told how the call rings (a rota's notices). */
+  watch?: CallWatcher;
   neutralAt: number;
   proof: { identity: CallerIdentity; peerNode: string | null };
 }
@@ -74,12 +80,13 @@ export class InboundRing {
     const token = r.request.token ?? newSessionToken();
     const tokenHash = hashToken(token);
     const fingerprint = setupFingerprint(r.caller, r.callee);
-    const rooms = await Promise.all(r.targets.map(async (userId) => {
+    const rooms = await Promise.all(r.targets.map(async (userId, i) => {
       const dm = await core.matrix.findDm(userId, virtualUserId);
-      return { userId, dm, ok: dm !== undefined || await this.confirmInTime(userId, r.neutralAt) };
+      return { userId, dm, step: r.steps?.[i] ?? i, ok: dm !== undefined || await this.confirmInTime(userId, r.neutralAt) };
     }));
     const reachable = rooms.filter((t) => t.ok);
     if (reachable.length === 0) return { response: COULD_NOT_ATTEND };
+    const firstStep = reachable[0]!.step;
 
     const now = core.now();
     const lifetimeMs = Math.min(r.request.lifetime ?? core.calls.defaultLifetimeMs, core.calls.maxLifetimeMs);
@@ -93,7 +100,7 @@ export class InboundRing {
       const legs = reachable.map((t, position) => newLeg({
         // A direct call's one leg keeps the session id as its Matrix call_id.
         callId: (position === 0 ? id : newSessionId()) as string as LegId, sessionId: id, position,
-        state: r.mode.mode === "sequence" && position > 0 ? "queued" : "preparing",
+        state: r.mode.mode === "sequence" && t.step > firstStep ? "queued" : "preparing",
         matrixUserId: t.userId, virtualUserId, roomId: t.dm?.roomId ?? null, bridgePartyId: newPartyId(), matrixPartyId: null, matrixVersion: "1",
       }));
       return { session, legs };
@@ -116,6 +123,8 @@ export class InboundRing {
     }
     const { session, legs } = built;
     live.remember(session, legs);
+    if (r.steps) live.ringSteps.set(session.id, reachable.map((t) => t.step));
+    if (r.watch) live.watchers.set(session.id, r.watch);
     live.noteUnansweredInbound(session.id, legs);
     this.armLifetime(session);
     return { response: session.setup.response as SetupResponse, ring: built };

@@ -12,11 +12,12 @@ import { InboundRing } from "./InboundRing";
 import { answerNeutrally, proofAllowance } from "./neutralAnswer";
 import * as notices from "./notices";
 import { Relay } from "./Relay";
+import { RotaCalls } from "./RotaCalls";
 
 const log = logger("inbound");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 
-/** Several of our users rung for one address, at once or in turn (rotas will fill this). */
+/** Several of our users rung for one address, at once or in turn (an internal API; rotas use RotaCalls). */
 export interface RingGroup {
   targets: readonly MatrixUserId[];
   mode: RingMode;
@@ -42,7 +43,8 @@ export interface RingGroup {
 export class InboundSetup {
   readonly groups = new Map<Address, RingGroup>();
 
-  constructor(private readonly ctx: CallContext, private readonly ringer: InboundRing, private readonly relay: Relay) {}
+  constructor(private readonly ctx: CallContext, private readonly ringer: InboundRing, private readonly relay: Relay,
+    private readonly rotas: RotaCalls) {}
 
   /** `ctx.receivedAt`: `core.clock.now()` when the request arrived; `ctx.signer`:
    *  the node whose signature on the request checked out, if any. */
@@ -79,8 +81,17 @@ export class InboundSetup {
     const group = this.groups.get(callee);
     if (group) return this.ringer.ring({ request, offer, caller, callee, targets: group.targets, mode: group.mode, neutralAt, proof });
     const facts = { caller, verified: identity.verified, at: started };
+    let start = callee;
+    const rota = await this.rotas.find(callee);
+    if (rota) {
+      // A rota's rules decide as a user's do; a forward goes on as one of theirs.
+      const routed = await this.rotas.route(rota, { request, offer, caller, callee, neutralAt, proof }, facts);
+      if ("status" in routed) return routed;
+      identity.forwards.push({ by: core.self.domain, reason: `${rota.name} ${hopReason(routed.rule, routed.label)}` });
+      start = routed.forwardTo;
+    }
     const seen = new Set<MatrixUserId>();
-    for (let target = callee; ;) {
+    for (let target = start; ;) {
       const userId = core.localUsers.userIdFor(target);
       if (!userId) return COULD_NOT_ATTEND;
       if (seen.has(userId) || seen.size > core.maxForwardHops) return COULD_NOT_ATTEND;

@@ -3,6 +3,7 @@ import { Leg, LegId, pairKey } from "../model/leg";
 import { OutboundSession, Session, isRelay } from "../model/session";
 import { IceCandidate } from "../protocol/types";
 import { LruCache } from "../util/LruCache";
+import { CallWatcher } from "./CallWatch";
 
 /**
  * Everything the call core keeps in memory beside the store, in one place:
@@ -31,6 +32,12 @@ export class LiveCalls {
   readonly maybeInvited = new Set<LegId>();
   /** The last "who is calling" line each DM was told. */
   readonly lastCallerLine = new LruCache<string, string>(10_000);
+  /** Sessions someone watches as they ring (a rota's notices). */
+  readonly watchers = new Map<SessionId, CallWatcher>();
+  /** The step of each leg (by position) of a session whose steps ring
+   *  several legs at once (a rota's "then all"); without one, each leg is its
+   *  own step. Memory only: after a restart the legs ring one at a time. */
+  readonly ringSteps = new Map<SessionId, readonly number[]>();
 
   remember(session: Session, legs?: readonly Leg[]): void {
     this.sessions.set(session.id, session);
@@ -38,6 +45,18 @@ export class LiveCalls {
       for (const leg of legs) this.legs.set(leg.callId, leg);
       if (!this.legIds.has(session.id)) this.legIds.set(session.id, legs.map((l) => l.callId));
     }
+  }
+
+  /** Whether the Matrix user has a live leg of a call the bridge knows
+   *  (ringing, connected, their own call placed): a rota skips them. */
+  busy(userId: string): boolean {
+    for (const leg of this.legs.values()) if (leg.matrixUserId === userId && leg.state !== "ended") return true;
+    return false;
+  }
+
+  /** A leg's ringing step (see ringSteps). */
+  stepOf(leg: Pick<Leg, "sessionId" | "position">): number {
+    return this.ringSteps.get(leg.sessionId)?.[leg.position] ?? leg.position;
   }
 
   rememberLeg(leg: Leg): void {
@@ -165,6 +184,8 @@ export class LiveCalls {
     this.heldPartyCandidates.delete(id);
     this.sessions.delete(id);
     this.legIds.delete(id);
+    this.watchers.delete(id);
+    this.ringSteps.delete(id);
   }
 
   close(): void {

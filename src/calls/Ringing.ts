@@ -24,7 +24,11 @@ export class Ringing {
   /** Rings `legs` of `session` as `mode` says (stored legs: all `preparing`,
    *  or in sequence the first `preparing` and the rest `queued`). */
   async ringLegs(session: InboundSession, legs: readonly Leg[], mode: RingMode = session.ring): Promise<void> {
-    const first = mode.mode === "all" ? legs.filter((l) => l.state === "preparing") : legs.filter((l) => l.state === "preparing").slice(0, 1);
+    const { live } = this.ctx;
+    const preparing = legs.filter((l) => l.state === "preparing");
+    const step = Math.min(...preparing.map((l) => live.stepOf(l)));
+    const first = mode.mode === "all" ? preparing : preparing.filter((l) => live.stepOf(l) === step);
+    if (first.length) live.watchers.get(session.id)?.stepRinging(session, first, []);
     for (const leg of first) {
       if (mode.mode === "sequence") this.armStep(session, leg, mode.stepMs);
       await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
@@ -125,17 +129,28 @@ export class Ringing {
   /** A leg ended unanswered: the next queued one rings; with none left and
    *  none ringing, the session ends unanswered (`reason`: the last leg's). */
   async next(session: InboundSession, reason = "invite_timeout"): Promise<void> {
-    const { core } = this.ctx;
+    const { core, live } = this.ctx;
     const legs = await core.store.legsOf(session.id);
-    const queued = legs.find((l) => l.state === "queued");
-    if (queued && !this.ctx.expired(session)) {
-      const ready = await core.store.transitionLeg(queued.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to });
-      if (!ready) return;
-      if (session.ring.mode === "sequence") this.armStep(session, ready, session.ring.stepMs);
-      await this.ringLeg(session, ready).catch((err: Error) => this.failedToRing(session, ready, err));
+    // A step of several legs goes on while any of them still rings.
+    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued")) return;
+    const queued = legs.filter((l) => l.state === "queued");
+    if (queued.length && !this.ctx.expired(session)) {
+      const step = Math.min(...queued.map((l) => live.stepOf(l)));
+      const ready: Leg[] = [];
+      for (const leg of queued.filter((l) => live.stepOf(l) === step)) {
+        const moved = await core.store.transitionLeg(leg.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to });
+        if (moved) ready.push(moved);
+      }
+      if (!ready.length) return;
+      const before = legs.filter((l) => l.state === "ended" && live.stepOf(l) < step);
+      const last = Math.max(...before.map((l) => live.stepOf(l)));
+      live.watchers.get(session.id)?.stepRinging(session, ready, before.filter((l) => live.stepOf(l) === last));
+      for (const leg of ready) {
+        if (session.ring.mode === "sequence") this.armStep(session, leg, session.ring.stepMs);
+        await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
+      }
       return;
     }
-    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued")) return;
     if (!SESSION_MOVES.unanswered.from.includes(session.state)) return;
     await this.endings.end(session, { reason, party: "could_not_attend", event: "unanswered" });
   }
@@ -144,6 +159,7 @@ export class Ringing {
   private async legFailed(session: InboundSession, leg: Leg, reason: string): Promise<void> {
     const ended = await this.ctx.core.store.transitionLeg(leg.callId, LEG_MOVES.step_timeout.from, { state: "ended", endReason: reason });
     this.ctx.live.clearStep(leg.callId);
+    if (ended) this.ctx.live.rememberLeg(ended);
     if (ended) await this.next(session, reason);
   }
 

@@ -5,10 +5,14 @@ import { DmRooms } from "../matrix/DmRooms";
 import { HomeserverClient } from "../matrix/HomeserverClient";
 import { UserDirectory } from "../matrix/UserDirectory";
 import { VirtualUserRegistry } from "../matrix/VirtualUserRegistry";
+import { joinedInJoinOrder } from "../matrix/roomMembers";
+import { MatrixUserId } from "../ids/matrix";
+import { DefaultAction } from "../model/rules";
+import { RotaStore } from "../store/RotaStore";
 import { NodeKeys } from "../signing/NodeKeys";
 import { postSetup } from "../webcall/setupClient";
 import { PartyChannel } from "./PartyChannel";
-import { MatrixSide, PartySide } from "./ports";
+import { MatrixSide, PartySide, RotaSide } from "./ports";
 
 /** The Matrix side on the homeserver client and the DM rooms. */
 export function matrixConnector(m: {
@@ -51,5 +55,25 @@ export function partyConnector(p: { party: PartyChannel; discovery: NodeDiscover
     postSetup: (post) => postSetup(p.outbound, p.keys, post, p.now),
     endpointFor: async (domain) => (await p.discovery.endpointFor(domain)) ?? undefined,
     knownEndpoint: (domain) => p.discovery.known(domain),
+  };
+}
+
+/** Rotas on the store and the homeserver, the room read and told as the bot. */
+export function rotaConnector(r: {
+  store: RotaStore; homeserver: HomeserverClient; botUserId: MatrixUserId; bridgeDefault: DefaultAction;
+  /** Whether a joined member counts as a rota member: a user of this homeserver, not the bridge's own. */
+  isMember(userId: MatrixUserId): boolean;
+}): RotaSide {
+  return {
+    find: (name) => r.store.getRota(name),
+    async members(rota) {
+      if (rota.members !== null) return rota.members;
+      const state = await r.homeserver.roomState(r.botUserId, rota.roomId);
+      return joinedInJoinOrder(state, (userId) => !r.isMember(userId)).map((userId) => ({ kind: "matrix", userId }));
+    },
+    notice: async (roomId, body, mentions) => {
+      await r.homeserver.sendEvent(r.botUserId, roomId, "m.room.message", { msgtype: "m.notice", body, "m.mentions": { user_ids: [...mentions] } });
+    },
+    bridgeDefault: r.bridgeDefault,
   };
 }

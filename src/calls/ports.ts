@@ -1,5 +1,7 @@
 import { Address } from "../ids/address";
 import { MatrixUserId, RoomId } from "../ids/matrix";
+import { DefaultAction } from "../model/rules";
+import { Rota, RotaMember, RotaName } from "../model/rota";
 import { Session } from "../model/session";
 import { SessionEventBody, SetupResponse } from "../protocol/types";
 import { DmRoom } from "../store/Store";
@@ -54,4 +56,17 @@ export interface PartySide {
   endpointFor(domain: string): Promise<string | undefined>;
   /** The domain's node if already known, without a lookup. */
   knownEndpoint(domain: string): string | undefined;
+}
+
+/** Rotas, as calls to them need them (src/calls/RotaCalls.ts): the store's
+ *  rotas, the rota room's members and the bot's notices there. */
+export interface RotaSide {
+  find(name: RotaName): Promise<Rota | undefined>;
+  /** The rotation order: the rota's own, or the room's joined users of this
+   *  homeserver in join order. */
+  members(rota: Rota): Promise<RotaMember[]>;
+  /** An m.notice from the bot in the rota's room, mentioning `mentions`. */
+  notice(roomId: RoomId, body: string, mentions: readonly MatrixUserId[]): Promise<void>;
+  /** What a rota without rules does (config rules.defaultAction). */
+  bridgeDefault: DefaultAction;
 }

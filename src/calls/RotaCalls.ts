@@ -1,0 +1,112 @@
+import { logger } from "../log";
+import { Address, domainOf, localPartOf } from "../ids/address";
+import { MatrixUserId } from "../ids/matrix";
+import { Leg } from "../model/leg";
+import { CallFacts } from "../model/rules";
+import { Rota, tryParseRotaName } from "../model/rota";
+import { InboundSession, RingMode, Session } from "../model/session";
+import { SetupResponse } from "../protocol/types";
+import * as text from "../rota/callNotices";
+import { onCallAt, ringPlan } from "../rota/schedule";
+import { compileRules, decide } from "../rules/evaluate";
+import { CallWatcher } from "./CallWatch";
+import { CallContext } from "./context";
+import { InboundRing, RingRequest } from "./InboundRing";
+import { RotaSide } from "./ports";
+
+const log = logger("rota-calls");
+const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
+
+/** What ringing a rota takes from the setup: everything but whom and how. */
+export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch">;
+
+/**
+ * Calls to a rota's address (NAME@homeserver.domain, docs/rotas.md "Calls
+ * to a rota"): the rota's own rules decide, as a user's do; a call that
+ * rings follows the ring plan (the person on call first, then the next, or
+ * everyone), one leg per Matrix member in their DM with the caller's virtual
+ * user, exactly as a direct call. Members busy on a bridged call are
+ * skipped. Runs inside the setup's neutral answer: a refusal is only
+ * returned, never answered early.
+ */
+export class RotaCalls {
+  constructor(private readonly ctx: CallContext, private readonly ringer: InboundRing) {}
+
+  /** The rota at `callee`, when it names one of this node's. */
+  async find(callee: Address): Promise<Rota | undefined> {
+    const { rotas, self } = this.ctx.core;
+    if (!rotas || domainOf(callee) !== self.domain) return undefined;
+    const name = tryParseRotaName(localPartOf(callee));
+    return name ? rotas.find(name) : undefined;
+  }
+
+  /** Rings the rota as its rules and plan say; `forwardTo` when its rules forward. */
+  async route(rota: Rota, ring: RotaRing, facts: CallFacts): Promise<SetupResponse | { forwardTo: Address; rule: number | null; label?: string }> {
+    const { core, live } = this.ctx;
+    const side = core.rotas!;
+    const decision = decide(compileRules(rota.rules), facts, side.bridgeDefault);
+    if (decision.action === "refuse") return COULD_NOT_ATTEND;
+    if (decision.action === "forward") return { forwardTo: decision.forwardTo!, rule: decision.rule, label: decision.label };
+    const members = await side.members(rota);
+    const now = core.now();
+    const plan = ringPlan(rota, members, now);
+    const onCall = onCallAt(rota, members, now)?.member;
+    const targets: MatrixUserId[] = [];
+    const steps: number[] = [];
+    let skipped = 0;
+    plan.steps.forEach((step, i) => {
+      for (const member of step) {
+        if (member.kind === "address") {
+          // Relaying to a member on another node is left for later (issue 13).
+          log.info("not ringing a rota member on another node", { rota: rota.name, member: member.address });
+          skipped++;
+        } else if (live.busy(member.userId)) {
+          log.info("rota member busy on a bridged call: skipped", { rota: rota.name, member: member.userId });
+          skipped++;
+        } else {
+          targets.push(member.userId);
+          steps.push(i);
+        }
+      }
+    });
+    const caller = text.callerText(facts.caller, facts.verified);
+    const watch = new RotaWatch(side, rota, caller, onCall?.kind === "matrix" ? onCall.userId : undefined, plan.stepMs);
+    if (targets.length === 0) {
+      watch.send(text.nobodyToRing(caller, skipped));
+      return COULD_NOT_ATTEND;
+    }
+    const mode: RingMode = plan.stepMs === null ? { mode: "all" } : { mode: "sequence", stepMs: plan.stepMs };
+    return this.ringer.ring({ ...ring, targets, steps, mode, watch });
+  }
+}
+
+/** One call's notices in the rota room, sent in order, never in the call's way. */
+class RotaWatch implements CallWatcher {
+  private readonly tried = new Set<MatrixUserId>();
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(private readonly side: RotaSide, private readonly rota: Rota, private readonly caller: string,
+    private readonly onCall: MatrixUserId | undefined, private readonly stepMs: number | null) {}
+
+  stepRinging(_session: InboundSession, ringing: readonly Leg[], previous: readonly Leg[]): void {
+    const first = this.tried.size === 0;
+    const users = ringing.map((l) => l.matrixUserId);
+    for (const u of users) this.tried.add(u);
+    this.send(first ? text.ringingFirst(this.caller, users, this.onCall)
+      : text.escalated(previous.map((l) => ({ userId: l.matrixUserId, declined: l.endReason === "declined" })), this.stepMs, users, this.onCall));
+  }
+
+  answered(session: Session, leg: Leg): void {
+    this.send(text.answered(leg.matrixUserId, (session.answeredAt ?? session.createdAt) - session.createdAt));
+  }
+
+  endedUnanswered(session: Session, event: "hangup" | "expire" | "unanswered" | "glare_lost"): void {
+    if (session.endReason === "party_hangup") this.send(text.callerHungUp((session.endedAt ?? session.createdAt) - session.createdAt));
+    else if (event === "unanswered" || event === "expire") this.send(text.missed(this.tried.size));
+  }
+
+  send(notice: text.RotaNotice): void {
+    this.queue = this.queue.then(() => this.side.notice(this.rota.roomId, notice.body, notice.mentions))
+      .catch((err: Error) => { log.warn("could not leave a notice in the rota room", { rota: this.rota.name, error: err.message }); });
+  }
+}
