@@ -22,7 +22,7 @@ describe.each([["PGlite", pgliteEngine], ["PostgreSQL", postgresEngine]] as [str
     let seed;
     try {
       await migrate(raw, loadMigrations().slice(0, 4));
-      seed = await seedV4(raw, { alice, virtual, roomId, token, tokenHash: createHash("sha256").update(token).digest("hex"), lifetimeMs: 6000, suffix: "c" });
+      seed = await seedV4(raw, { alice, virtual, roomId, token, tokenHash: createHash("sha256").update(token).digest("hex"), lifetimeMs: 60_000, relayLifetimeMs: 6000, suffix: "c" });
     } finally {
       await raw.close();
     }
@@ -57,7 +57,7 @@ describe.each([["PGlite", pgliteEngine], ["PostgreSQL", postgresEngine]] as [str
       await h.core.onMatrixEvent(callEvent("m.call.answer", { roomId, sender: alice, callId: ids.awaiting, partyId: "D2", answer: ANSWER }), Date.now());
       expect(await state(ids.awaiting)).toBe("connected");
       // The relay pair ends by its lifetime, both halves, each side told.
-      await until(async () => (await state(ids.relayIn)) === "ended" && (await state(ids.relayOut)) === "ended", "the relay to expire", 8000);
+      await until(async () => (await state(ids.relayIn)) === "ended" && (await state(ids.relayOut)) === "ended", "the relay to expire", 10_000);
       expect(h.party.of(ids.relayIn, "hangup")).toEqual([{ type: "hangup", reason: "could_not_attend" }]);
       expect(h.party.of(ids.relayOut, "hangup")).toEqual([{ type: "hangup", reason: "invite_timeout" }]);
       expect(await state(ids.ended)).toBe("ended");

@@ -33,7 +33,7 @@ async function insert(db: SqlClient, row: Row): Promise<void> {
 
 /** `tokenHash`: sha256 hex of `token`, computed by the caller (the hash the bridge keeps). */
 export async function seedV4(db: SqlClient, opts: { alice: string; virtual: string; roomId: string; token: string; tokenHash: string;
-  lifetimeMs: number; suffix: string }): Promise<V4Seed> {
+  lifetimeMs: number; suffix: string; relayLifetimeMs?: number }): Promise<V4Seed> {
   const now = Date.now();
   const id = (name: string) => `v4${name}${opts.suffix}`.padEnd(20, "x");
   const ids = {
@@ -60,7 +60,9 @@ export async function seedV4(db: SqlClient, opts: { alice: string; virtual: stri
   await insert(db, { ...outbound(ids.outPreparing, now - 2700), state: "preparing", token_hash: "" });
   await insert(db, { ...outbound(ids.outRinging, now - 2600), state: "ringing", notify_url: "http://127.0.0.1:1/webcall",
     notify_token: "node-token", peer_node: "employer.com" });
-  const relay = { ...base(ids.relayIn, now - 2500), room_id: null, matrix_version: "1", setup_response: null };
+  const relayLifetime = opts.relayLifetimeMs ?? opts.lifetimeMs;
+  const relay = { ...base(ids.relayIn, now - 2500), room_id: null, matrix_version: "1", setup_response: null,
+    lifetime_ms: relayLifetime, expires_at: now - 2500 + relayLifetime };
   await insert(db, { ...relay, direction: "relay_in", relay_peer: ids.relayOut });
   await insert(db, { ...relay, call_id: ids.relayOut, direction: "relay_out", token_hash: "77".repeat(32), callee_address: "bob@next.example",
     notify_url: "http://127.0.0.1:1/webcall", notify_token: "next-token", peer_node: "next.example", relay_peer: ids.relayIn,
