@@ -7,6 +7,7 @@ import {
 } from "./Store";
 import { SqlSessions } from "./SqlSessions";
 import { RotaStore } from "./RotaStore";
+import { CachedRotas } from "./CachedRotas";
 import { SqlRotas } from "./SqlRotas";
 
 /**
@@ -112,7 +113,7 @@ export class SqlStore extends SqlSessions implements Store {
 
   constructor(db: SqlClient) {
     super(db);
-    this.rotas = new SqlRotas(db);
+    this.rotas = new CachedRotas(new SqlRotas(db));
   }
 
   close(): Promise<void> {
