@@ -63,9 +63,13 @@ describe("a session that rings several Matrix legs", () => {
   it("at once: both ring, the first answer connects, media flows, the other leg stops ringing and is told", async () => {
     const { peer, session } = await ring("team@example.org");
     // First contact for both: each is invited to a DM with the caller's virtual user.
-    [rooms.alice, rooms.bob] = await Promise.all([alice.waitForInvite(), bob.waitForInvite()]);
+    // Two first contacts at once: on a loaded machine one invite's sync can take over 15 s.
+    const wait = { timeoutMs: 40_000 };
+    [rooms.alice, rooms.bob] = await Promise.all([alice.waitForInvite(undefined, wait), bob.waitForInvite(undefined, wait)]);
     await Promise.all([alice.joinRoom(rooms.alice), bob.joinRoom(rooms.bob)]);
-    const [atAlice, atBob] = await Promise.all([alice.waitForIncomingCall({ roomId: rooms.alice }), bob.waitForIncomingCall({ roomId: rooms.bob })]);
+    const [atAlice, atBob] = await Promise.all([
+      alice.waitForIncomingCall({ roomId: rooms.alice, ...wait }), bob.waitForIncomingCall({ roomId: rooms.bob, ...wait }),
+    ]);
     // The first leg keeps the session id as its Matrix call_id; the second has its own.
     expect(atAlice.callId).toBe(session.sessionId);
     expect(atBob.callId).not.toBe(session.sessionId);
