@@ -93,7 +93,10 @@ describe("bad input to a running bridge", () => {
       const res = await postJson(`${fx.webcallUrl}${events()}`, { events: [event] }, bearer());
       expect(res.status).toBe(200);
     }
-    await new Promise((r) => setTimeout(r, 200));
+    // The first copy reaches Synapse's push after the candidate batch (a fixed 200 ms was too short under load);
+    // a second would follow it within the next batch.
+    await fx.waitForSent((e) => e.room_id === room && e.type === "m.call.candidates" && e.content.call_id === session.sessionId);
+    await new Promise((r) => setTimeout(r, 500));
     expect(fx.sentIn(room, "m.call.candidates").filter((e) => e.content.call_id === session.sessionId)).toHaveLength(1);
   });
 
