@@ -10,13 +10,17 @@ describe("systemClock", () => {
   });
 
   it("ends a wait on a turn of the event loop, not on a timer, whatever ran before the wait began", async () => {
-    const timeout = jest.spyOn(global, "setTimeout");
+    const realSetTimeout = global.setTimeout;
+    let timerFiredAt: number | undefined;
+    const timeout = jest.spyOn(global, "setTimeout").mockImplementation(((fn: () => void, ms?: number) =>
+      realSetTimeout(() => { timerFiredAt = systemClock.now(); fn(); }, ms)) as unknown as typeof setTimeout);
     const turn = jest.spyOn(global, "setImmediate");
     try {
       const at = systemClock.now() + 30;
       await systemClock.sleepUntil(at);
       expect(timeout.mock.calls[0]![1]).toBeLessThanOrEqual(30 - LAST_HOP_MS);
-      expect(turn).toHaveBeenCalled();
+      // On a loaded machine the early timer itself may fire past the deadline: then no turn is left to wait.
+      if (timerFiredAt! < at) expect(turn).toHaveBeenCalled();
     } finally {
       timeout.mockRestore();
       turn.mockRestore();
