@@ -9,6 +9,7 @@ import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
 import { logger, setLogLevel } from "./log";
 import { AppserviceListener } from "./matrix/AppserviceListener";
+import { CallCards } from "./matrix/CallCards";
 import { failureKind } from "./matrix/failures";
 import { DmInvites } from "./matrix/DmInvites";
 import { DmRooms } from "./matrix/DmRooms";
@@ -180,7 +181,13 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   }, store);
   const webcall = createWebCallServer(core, config.webcall, {
     keys, verifier: new RequestVerifier(keyring, domain, config.signing.replayCacheSize),
-  }, { clock });
+  }, {
+    clock,
+    callPage: {
+      config: config.callPage, domain, directory: new CallCards(homeserver, rules, localUsers, now),
+      cardFloorMs: config.calls.neutralAnswerMs, now,
+    },
+  });
   const rotation = setInterval(() => {
     keys.rotateIfDue().catch((err: Error) => log.error("could not rotate the signing key", { error: err.message }));
   }, ROTATION_CHECK_MS);
