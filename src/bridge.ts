@@ -23,6 +23,7 @@ import { NotifyClient } from "./webcall/notifyClient";
 import { NodeDiscovery } from "./net/discovery";
 import { OutboundHttp } from "./net/outboundHttp";
 import { createWebCallServer } from "./webcall/server";
+import { callLinkBase } from "./webcall/callPage/link";
 import { Authority } from "./signing/Authority";
 import { CallerCheck } from "./signing/CallerCheck";
 import { KeyRing } from "./signing/KeyRing";
@@ -149,7 +150,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
-    maxRules: config.rules.maxRulesPerUser,
+    maxRules: config.rules.maxRulesPerUser, callLinkBase: callLinkBase(config.callPage, config.webcall.publicUrl),
   });
   // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
   const listening: Record<string, unknown> = {};

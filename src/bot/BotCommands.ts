@@ -13,6 +13,7 @@ import { rotaHelpPointer, renderRotaHelp } from "../rota/help";
 import { RotaService } from "../rota/RotaService";
 import { serverOfUser } from "../ids/matrix";
 import { UserDirectory } from "../matrix/UserDirectory";
+import { linkReply, sendQrCode, welcomeLine } from "./callLink";
 import { RotaRooms } from "./RotaRooms";
 
 const log = logger("bot");
@@ -22,6 +23,8 @@ const ENCRYPTED_BOT_ROOM = "This room is end-to-end encrypted, and this bridge c
 interface Reply {
   body: string;
   html: string;
+  /** A link whose QR code image follows the reply (`link`). */
+  qrFor?: string;
 }
 
 export interface BotOptions {
@@ -31,6 +34,8 @@ export interface BotOptions {
   now: () => number;
   /** Most rules a rota may have, as for a user (config rules.maxRulesPerUser); default 1000. */
   maxRules?: number;
+  /** Where users' call links point (src/webcall/callPage/link.ts); absent when the page is not served. */
+  callLinkBase?: string;
 }
 
 /** The DM's `help`: the rule commands, then where rotas are managed. */
@@ -101,6 +106,7 @@ export class BotCommands {
     if (room.userId !== event.sender) return;
     const reply = await this.run(room.userId, event.body);
     await this.reply(roomId, reply, `reply.${event.eventId}`);
+    if (reply.qrFor) await sendQrCode(this.homeserver, this.options.botUserId, roomId, reply.qrFor, `qr.${event.eventId}`);
   }
 
   /** Runs one command for `userId`; a command that cannot be understood or applied gets its reason back. */
@@ -117,6 +123,10 @@ export class BotCommands {
       switch (command.kind) {
         case "help": return dmHelp();
         case "rules": return renderRules(current, this.options.bridgeDefault, this.options.bridgeTimeZone);
+        case "link": {
+          const decision = await this.rules.decide(userId, { caller: null, verified: false, at: this.options.now() });
+          return linkReply(this.options.callLinkBase, userId, decision.action === "ring");
+        }
         case "edit": return renderEditResult(command.edit, await this.rules.edit(userId, command.edit), this.options.bridgeDefault, this.options.bridgeTimeZone);
         case "test": {
           const decision = await this.rules.decide(userId, command.facts);
@@ -148,7 +158,9 @@ export class BotCommands {
     }
     await this.store.putBotRoom(roomId, inviter);
     log.info("opened a command DM", { roomId, userId: inviter });
-    await this.reply(roomId, dmHelp(), `welcome.${roomId}`);
+    const help = dmHelp();
+    const link = welcomeLine(this.options.callLinkBase, inviter);
+    await this.reply(roomId, link ? { body: `${link.body}\n${help.body}`, html: link.html + help.html } : help, `welcome.${roomId}`);
   }
 
   private async onLeave(roomId: RoomId, userId: string): Promise<void> {
