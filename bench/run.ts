@@ -22,6 +22,9 @@
  * 8. Deciding who to ring for a call to a rota: 100 rotas of 50 members and
  *    20 overrides each (bench/rota.ts), in this process; `--only rota` runs
  *    this section alone, without a homeserver or a bridge.
+ * 9. The call link page in headless Chromium: pressing Call to the invite in
+ *    /sync, against the same call without the page, and the page's transfer
+ *    size (bench/callPage.ts); `--only callpage` runs this section alone.
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  * The callers' node is this process too (bench/signing.ts): it publishes
@@ -46,6 +49,7 @@ import { measureNeutral, neutralReportLines } from "./neutral";
 import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLines, startCallerNode } from "./signing";
 import { runOnSynapse } from "./synapse";
 import { measureRota, rotaReportLines } from "./rota";
+import { callPageReportLines, measureCallPage } from "./callPage";
 import { setLogLevel } from "../src/log";
 import { MatrixUserId } from "../src/ids/matrix";
 
@@ -58,6 +62,7 @@ const SETUPS = Number(arg("setups", "3000"));
 const RINGING = Number(arg("ringing", "1000"));
 const SIGNING_ITERATIONS = Number(arg("signing-iterations", "5000"));
 const NEUTRAL_CALLS = Number(arg("neutral-calls", "200"));
+const PAGE_CALLS = Number(arg("page-calls", "40"));
 /** `--only neutral` / `--only rota`: that section alone. */
 const ONLY = arg("only", "");
 /** calls.neutralAnswerMs, as in production (its default). */
@@ -86,6 +91,12 @@ async function main(): Promise<void> {
   if (ONLY === "rota") {
     process.stdout.write([`matrix-appservice-webcall bench — node ${process.version}, rotas only`, ``, ...rotaReportLines(measureRota())].join("\n") + "\n");
     return;
+  }
+  // --only callpage: the call link page alone, with its own homeserver and bridge.
+  if (ONLY === "callpage") {
+    const lines = [`matrix-appservice-webcall bench — node ${process.version}, call link page only`, ``, ...callPageReportLines(await measureCallPage(PAGE_CALLS))];
+    process.stdout.write(lines.join("\n") + "\n");
+    process.exit(0);
   }
   const remote = await startRemoteNode();
   const callerNode: CallerNode = await startCallerNode(CALLER_DOMAIN);
@@ -414,6 +425,8 @@ async function main(): Promise<void> {
   lines.push(``, ...signingReportLines(signingReport, CALLER_DOMAIN));
   progress("deciding who to ring for calls to rotas");
   lines.push(``, ...rotaReportLines(measureRota()));
+  progress("the call link page in Chromium");
+  lines.push(``, ...callPageReportLines(await measureCallPage(PAGE_CALLS)));
   process.stdout.write(lines.join("\n") + "\n");
   await dropStore();
   process.exit(0);

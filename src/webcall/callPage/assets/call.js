@@ -192,6 +192,9 @@
       outbox: [], held: [], seen: {}, answered: false, connectedAt: 0,
     };
     setState("starting", "Starting… allow the microphone if your browser asks.");
+    // This call's ICE servers (fresh TURN credentials) while the browser opens the microphone.
+    var iceReady = getJson(page + "/ice");
+    iceReady.catch(function () { /* reported below */ });
     var stream;
     try {
       stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
@@ -199,11 +202,13 @@
       finish(c, "failed", NO_MICROPHONE);
       return;
     }
+    // Hung up while the browser asked: let go of the microphone at once.
+    if (c.ended) { stream.getTracks().forEach(function (t) { t.stop(); }); return; }
     c.stream = stream;
-    if (c.ended) { finish(c, "ended", ENDED); return; }
     try {
       var found = card || await cardReady;
-      var ice = await getJson(page + "/ice");
+      var ice = await iceReady;
+      if (c.ended) { stream.getTracks().forEach(function (t) { t.stop(); }); return; }
       var pc = c.pc = new RTCPeerConnection({ iceServers: ice.iceServers });
       c.track = stream.getAudioTracks()[0];
       c.sender = pc.addTrack(c.track, stream);
