@@ -28,6 +28,7 @@ describe("the call link page in a browser", () => {
   let browser: Browser;
   let phone: MatrixCaller;
   let aliceDm: string | undefined;
+  let aliceRaw: RawMatrixUser;
   const visitors: CallPageVisitor[] = [];
 
   beforeAll(async () => {
@@ -37,7 +38,8 @@ describe("the call link page in a browser", () => {
     });
     const alice = await fx.hs.createUser("alice", { displayName: "Alice Liddell" });
     await fx.hs.createUser("bob", { displayName: "Bob Builder" });
-    const chat = await BotChat.open(new RawMatrixUser(fx.hs, alice), "@webcall:example.org");
+    aliceRaw = new RawMatrixUser(fx.hs, alice);
+    const chat = await BotChat.open(aliceRaw, "@webcall:example.org");
     expect((await chat.command("allow anonymous")).body).toMatch(/anonymous/);
     phone = await startMatrixClient({ baseUrl: fx.hs.url, ...alice });
     browser = await launchChromium();
@@ -137,6 +139,12 @@ describe("the call link page in a browser", () => {
       return now.bytesReceived > first.bytesReceived && now.bytesReceived > 0 ? now : undefined;
     }, 20_000, "audio bytes from Alice growing in the browser");
     expect(atPage.bytesSent).toBeGreaterThan(0);
+    // Alice's audio plays in the page's <audio> element.
+    expect(await visitor.page.evaluate(() => {
+      const audio = document.getElementById("remote") as HTMLAudioElement;
+      const stream = audio.srcObject as MediaStream | null;
+      return !audio.paused && (stream?.getAudioTracks().filter((t) => t.readyState === "live").length ?? 0);
+    })).toBe(1);
     await screenshot(visitor, "connected");
     expect(await visitor.accessibilityViolations()).toEqual([]);
 
@@ -186,6 +194,29 @@ describe("the call link page in a browser", () => {
     await visitor.call();
     expect(await visitor.waitForStatus(COULD_NOT_CONNECT)).toMatch(COULD_NOT_CONNECT);
     expect(invitesSent()).toBe(before);
+  });
+
+  it("a rota's link, /call/on-call, rings whoever is on call once the rota lets anonymous callers through", async () => {
+    const bot = "@webcall:example.org";
+    const { room_id: roomId } = await aliceRaw.request("POST", "/_matrix/client/v3/createRoom", { name: "Ops", preset: "private_chat", invite: [bot] });
+    const botMessages = async () => (await fx.hs.timeline(roomId)).filter((e) => e.sender === bot && e.type === "m.room.message");
+    const say = async (text: string): Promise<string> => {
+      const seen = (await waitFor(async () => (await botMessages()).length || undefined, 10_000, "the bot in the rota room"));
+      await aliceRaw.send(roomId, "m.room.message", { msgtype: "m.text", body: text });
+      return (await waitFor(async () => (await botMessages())[seen], 10_000, "the bot's reply")).content.body;
+    };
+    expect(await say("rota create on-call")).toMatch(/^Created the rota on-call@example\.org\./);
+    expect(await say("rota members @alice:example.org")).toBe("Members: @alice:example.org.");
+    expect(await say("rota rules allow anonymous")).toMatch(/anonymous/);
+
+    const visitor = await visit("on-call");
+    await visitor.page.getByRole("heading", { name: "on-call@example.org" }).waitFor();
+    await visitor.call();
+    const call = await phone.waitForIncomingCall({ timeoutMs: 30_000 });
+    await visitor.waitForStatus(/^Ringing/);
+    await visitor.page.getByRole("button", { name: "Hang up", exact: true }).click();
+    await visitor.waitForStatus(/^Call ended\.$/);
+    await phone.waitForCallState(call, "ended");
   });
 
   it("works with the keyboard alone: Tab to Call, Enter, Hang up has the focus", async () => {
