@@ -52,6 +52,10 @@ describe("rota commands: reading", () => {
     expect(parse("rota rules list")).toEqual({ kind: "show_rules" });
   });
 
+  test("rota rules link points at the DM's link command and the rota's own link", () => {
+    expect(() => parse("rota rules link")).toThrow(/rota's call link .*\/call\/<rota name>/);
+  });
+
   test("rota rules test reads the time in the rota's zone", () => {
     const command = parse("rota rules test anonymous at 2026-11-26 10:00", { ...ctx, zone: "Europe/Berlin" });
     expect(command).toEqual({ kind: "test_rules", command: { kind: "test", facts: { caller: null, verified: false, at: Date.parse("2026-11-26T09:00Z") } } });
