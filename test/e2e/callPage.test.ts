@@ -203,7 +203,7 @@ describe("the call link page in a browser", () => {
     const say = async (text: string): Promise<string> => {
       const seen = (await waitFor(async () => (await botMessages()).length || undefined, 10_000, "the bot in the rota room"));
       await aliceRaw.send(roomId, "m.room.message", { msgtype: "m.text", body: text });
-      return (await waitFor(async () => (await botMessages())[seen], 10_000, "the bot's reply")).content.body;
+      return String((await waitFor(async () => (await botMessages())[seen], 10_000, "the bot's reply")).content.body);
     };
     expect(await say("rota create on-call")).toMatch(/^Created the rota on-call@example\.org\./);
     expect(await say("rota members @alice:example.org")).toBe("Members: @alice:example.org.");
