@@ -175,6 +175,9 @@ describe("the call link page in a browser", () => {
     await visitor.waitForStatus(/^Ringing/);
     await phone.reject(call);
     expect(await visitor.waitForStatus(COULD_NOT_CONNECT)).toMatch(COULD_NOT_CONNECT);
+    expect(await visitor.accessibilityViolations()).toEqual([]);
+    await visitor.page.emulateMedia({ colorScheme: "dark" });
+    expect(await visitor.accessibilityViolations()).toEqual([]);
     await screenshot(visitor, "could-not-connect");
   });
 

@@ -117,6 +117,9 @@ describe("the page on the WebCall listener", () => {
     expect((await fetch(`${base}/call/assets/page.html`)).status).toBe(404);
     expect((await fetch(`${base}/call/a%20b`)).status).toBe(404);
     expect((await fetch(`${base}/call/alice`, { method: "POST" })).status).toBe(405);
+    const slash = await fetch(`${base}/call/alice/`, { redirect: "manual" });
+    expect(slash.status).toBe(308);
+    expect(slash.headers.get("location")).toBe("/call/alice");
   });
 
   it("holds every card to the same answer time, known or not", async () => {

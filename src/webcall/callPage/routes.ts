@@ -68,7 +68,7 @@ export function callPageRouter(options: CallPageOptions): express.Router {
   const { config, domain, directory, clock, cardFloorMs } = options;
   const now = options.now ?? Date.now;
   const assets: Map<AssetName, Asset> = loadAssets();
-  const router = express.Router({ caseSensitive: true, strict: false });
+  const router = express.Router({ caseSensitive: true, strict: true });
   router.use(pageHeaders, clientRateLimit(config.rateLimit.windowMs, config.rateLimit.max));
 
   const whoParam: RequestHandler = (req, res, next) => {
@@ -100,6 +100,11 @@ export function callPageRouter(options: CallPageOptions): express.Router {
       sendAsset(req, res, assets.get("page.html")!);
     })
     .all(methodNotAllowed("GET"));
+
+  // The page's files are relative to it: /call/alice/ would look for them under /call/alice/assets/.
+  router.get("/:who/", whoParam, (req, res) => {
+    res.redirect(308, `${req.baseUrl}/${encodeURIComponent(String(req.params.who))}`);
+  });
 
   router.route("/:who/card")
     .get(whoParam, handle(async (req, res) => {
