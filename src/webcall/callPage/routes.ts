@@ -1,6 +1,7 @@
 import express, { RequestHandler } from "express";
 import { Config } from "../../config/schema";
 import { DomainError } from "../../errors/DomainError";
+import { logger } from "../../log";
 import { MonotonicClock } from "../../util/monotonicClock";
 import { clientRateLimit } from "../guards";
 import { methodNotAllowed } from "../httpErrors";
@@ -49,6 +50,8 @@ export interface CallPageOptions {
   cardFloorMs: number;
   now?: () => number;
 }
+
+const log = logger("webcall.callPage");
 
 const LOCALPART = /^[A-Za-z0-9._=+/-]{1,255}$/;
 const ADDRESS = /^[A-Za-z0-9._=+/-]{1,255}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
@@ -109,7 +112,12 @@ export function callPageRouter(options: CallPageOptions): express.Router {
   router.route("/:who/card")
     .get(whoParam, handle(async (req, res) => {
       const deadline = ctxOf(req).receivedAt + cardFloorMs;
-      const card = await directory.card(res.locals.address as string).catch(() => ({ address: res.locals.address as string }));
+      const address = res.locals.address as string;
+      // A card that could not be made is the plain one: the page can still call.
+      const card = await directory.card(address).catch((error: unknown) => {
+        log.warn("could not make a call link's card", { requestId: ctxOf(req).requestId, error: (error as Error)?.message ?? String(error) });
+        return { address };
+      });
       await clock.sleepUntil(deadline);
       res.status(200).json({ ...card, endpoint: options.endpointPath });
     }))
