@@ -34,7 +34,11 @@ describe("the call link page in a browser", () => {
   beforeAll(async () => {
     fx = await BridgeFixture.start({
       rules: { defaultAction: "ring_verified" }, // as deployed: anonymous callers only where a rule lets them through
-      callPage: { rateLimit: { windowMs: 60_000, max: 10_000, callsWindowMs: 60_000, calls: 10_000 } },
+      callPage: {
+        rateLimit: { windowMs: 60_000, max: 10_000, callsWindowMs: 60_000, calls: 10_000 },
+        // Nothing listens there: the calls connect over host candidates, and each gets its own credentials.
+        iceServers: [{ urls: ["turn:127.0.0.1:9?transport=udp"], sharedSecret: "test-turn-secret" }],
+      },
     });
     const alice = await fx.hs.createUser("alice", { displayName: "Alice Liddell" });
     await fx.hs.createUser("bob", { displayName: "Bob Builder" });
@@ -222,7 +226,7 @@ describe("the call link page in a browser", () => {
     await phone.waitForCallState(call, "ended");
   });
 
-  it("works with the keyboard alone: Tab to Call, Enter, Hang up has the focus", async () => {
+  it("works with the keyboard alone (Tab to Call, Enter, Hang up has the focus), and each call has TURN credentials of its own", async () => {
     const visitor = await visit("alice");
     await visitor.page.getByRole("heading", { name: "Alice Liddell" }).waitFor();
     await visitor.page.keyboard.press("Tab"); // the name field
@@ -235,5 +239,18 @@ describe("the call link page in a browser", () => {
     await visitor.page.keyboard.press("Enter");
     await visitor.waitForStatus(/^Call ended\.$/);
     await phone.waitForCallState(call, "ended");
+
+    // A second call from the same page: TURN credentials of its own.
+    expect(await visitor.page.evaluate(() => document.activeElement?.textContent)).toBe("Call");
+    await visitor.page.keyboard.press("Enter");
+    const again = await phone.waitForIncomingCall({ timeoutMs: 30_000 });
+    await visitor.waitForStatus(/^Ringing/);
+    await visitor.page.keyboard.press("Enter");
+    await phone.waitForCallState(again, "ended");
+    const usernames = await visitor.page.evaluate(() => ((window as any).__pcs as RTCPeerConnection[])
+      .map((pc) => pc.getConfiguration().iceServers?.[0]?.username));
+    expect(usernames).toHaveLength(2);
+    for (const name of usernames) expect(name).toMatch(/^\d{10}:webcall-link-[A-Za-z0-9_-]{12}$/);
+    expect(usernames[0]).not.toBe(usernames[1]);
   });
 });

@@ -22,10 +22,36 @@
   var cardReady = getJson(page + "/card").then(function (c) { card = c; showCard(c); return c; });
   cardReady.catch(function () { /* shown when Call is pressed */ });
   var call = null;
+  var nextIce = fetchIce();
 
   function getJson(url) {
     return fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "omit" })
       .then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.json(); });
+  }
+
+  /** ICE servers for the next call, fetched ahead so pressing Call does not
+   *  wait for them; each call takes its own and fetches the next one's. */
+  function fetchIce() {
+    var ready = getJson(page + "/ice").then(function (ice) { return { ice: ice, usableUntil: usableUntil(ice) }; });
+    ready.catch(function () { /* fetched again when Call is pressed */ });
+    return ready;
+  }
+
+  /** Until a minute before the first TURN REST credential expires (its username is <expiry>:<tag>). */
+  function usableUntil(ice) {
+    var until = Infinity;
+    ice.iceServers.forEach(function (server) {
+      var expiry = /^(\d{9,12}):/.exec(server.username || "");
+      if (expiry) until = Math.min(until, Number(expiry[1]) * 1000 - 60000);
+    });
+    return until;
+  }
+
+  function iceForThisCall() {
+    var ahead = nextIce;
+    nextIce = fetchIce();
+    return ahead.then(function (got) { return Date.now() < got.usableUntil ? got.ice : getJson(page + "/ice"); },
+      function () { return getJson(page + "/ice"); });
   }
 
   function showCard(c) {
@@ -81,7 +107,8 @@
     clearInterval(c.tick);
     if (c.abort) c.abort.abort();
     if (c.pc) c.pc.close();
-    if (c.stream) c.stream.getTracks().forEach(function (t) { t.stop(); });
+    // The microphone, now or whenever the browser grants it (hung up while it asked).
+    if (c.mic) c.mic.then(function (stream) { stream.getTracks().forEach(function (t) { t.stop(); }); }, function () { /* never granted */ });
     ui.audio.srcObject = null;
     if (call === c) call = null;
     ui.mute.textContent = "Mute";
@@ -192,26 +219,17 @@
       outbox: [], held: [], seen: {}, answered: false, connectedAt: 0,
     };
     setState("starting", "Starting… allow the microphone if your browser asks.");
-    // This call's ICE servers (fresh TURN credentials) while the browser opens the microphone.
-    var iceReady = getJson(page + "/ice");
-    iceReady.catch(function () { /* reported below */ });
-    var stream;
-    try {
-      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: false });
-    } catch {
-      finish(c, "failed", NO_MICROPHONE);
-      return;
-    }
-    // Hung up while the browser asked: let go of the microphone at once.
-    if (c.ended) { stream.getTracks().forEach(function (t) { t.stop(); }); return; }
-    c.stream = stream;
+    // While the browser opens the microphone: this call's ICE servers (its own
+    // TURN credentials), the peer connection and its offer. The microphone's
+    // track joins the sender when it comes; nothing is sent before it does.
+    c.mic = navigator.mediaDevices.getUserMedia({ audio: true, video: false });
+    c.mic.catch(function () { /* reported below */ });
     try {
       var found = card || await cardReady;
-      var ice = await iceReady;
-      if (c.ended) { stream.getTracks().forEach(function (t) { t.stop(); }); return; }
+      var ice = await iceForThisCall();
+      if (c.ended) return;
       var pc = c.pc = new RTCPeerConnection({ iceServers: ice.iceServers });
-      c.track = stream.getAudioTracks()[0];
-      c.sender = pc.addTrack(c.track, stream);
+      c.sender = pc.addTransceiver("audio", { direction: "sendrecv", streams: [new MediaStream()] }).sender;
       pc.ontrack = function (e) {
         ui.audio.srcObject = e.streams[0] || new MediaStream([e.track]);
         ui.audio.play().catch(function () { /* autoplay: the Call press allows it */ });
@@ -225,6 +243,21 @@
         }
       };
       await pc.setLocalDescription(await pc.createOffer());
+    } catch {
+      finish(c, "failed", COULD_NOT_CONNECT);
+      return;
+    }
+    // No call is placed without a microphone.
+    try {
+      c.stream = await c.mic;
+    } catch {
+      finish(c, "failed", NO_MICROPHONE);
+      return;
+    }
+    if (c.ended) return;
+    try {
+      c.track = c.stream.getAudioTracks()[0];
+      await c.sender.replaceTrack(c.track);
       var setup = { calleeId: found.address, offer: { type: "offer", sdp: pc.localDescription.sdp } };
       var name = ui.name.value.replace(/\p{Cc}/gu, " ").trim().slice(0, 64);
       if (name) setup.callerName = name;
@@ -255,7 +288,7 @@
 
   function toggleMute() {
     var c = call;
-    if (!c || !c.sender) return;
+    if (!c || !c.track) return; // nothing to mute before the microphone is on
     c.muted = !c.muted;
     c.track.enabled = !c.muted;
     // No track, no packets: nothing of the room reaches the callee while muted.
