@@ -8,6 +8,8 @@ import { HomeserverClient } from "../src/matrix/HomeserverClient";
 import { CallerCheck } from "../src/signing/CallerCheck";
 import { RequestVerifier } from "../src/signing/RequestVerifier";
 import { summary } from "./stats";
+import { InboundSetup } from "../src/calls/InboundSetup";
+import { SqlSessions } from "../src/store/SqlSessions";
 
 let bridge: RunningBridge | undefined;
 
@@ -70,6 +72,25 @@ client.request = async function (this: HomeserverClient, method, path, ...rest) 
   return result;
 };
 
+// Marks on the machine's clock along each setup (its session id from the
+// request, or the session's): setup() entered, the store insert begun and
+// done. With the invite PUT's start, the driver splits the bridge's part.
+const marks = new Map<string, { setup?: number; insert?: number; inserted?: number }>();
+const at = () => performance.timeOrigin + performance.now();
+const plainSetup = InboundSetup.prototype.setup;
+InboundSetup.prototype.setup = function (this: InboundSetup, request, rc) {
+  if (request.sessionId) marks.set(request.sessionId, { setup: at() });
+  return plainSetup.call(this, request, rc);
+};
+const plainInsert = SqlSessions.prototype.insertSession;
+SqlSessions.prototype.insertSession = async function (this: SqlSessions, session, legs) {
+  const mark = marks.get(session.id);
+  if (mark) mark.insert = at();
+  const result = await plainInsert.call(this, session, legs);
+  if (mark) mark.inserted = at();
+  return result;
+};
+
 process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; appservicePort?: number; userRules?: UserRules }) => {
   try {
     if (msg.cmd === "start") {
@@ -87,11 +108,12 @@ process.on("message", async (msg: { id: number; cmd: string; config?: string; re
       process.send!({ id: msg.id, result: {
         decide: Object.fromEntries([...decideTimes].map(([rules, samples]) => [rules, summary(samples)])),
         verify: summary(signing.verify), identify: summary(signing.identify), verified: signing.verified, unverified: signing.unverified,
-        homeserverRequests: Object.fromEntries(homeserverRequests), inviteSends: Object.fromEntries(inviteSends),
+        homeserverRequests: Object.fromEntries(homeserverRequests), inviteSends: Object.fromEntries(inviteSends), marks: Object.fromEntries(marks),
       } });
       decideTimes.clear();
       homeserverRequests.clear();
       inviteSends.clear();
+      marks.clear();
       Object.assign(signing, { verify: [], identify: [], verified: 0, unverified: 0 });
     } else if (msg.cmd === "memory") {
       const gc = (globalThis as { gc?: () => void }).gc;
