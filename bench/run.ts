@@ -47,6 +47,7 @@ import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLi
 import { runOnSynapse } from "./synapse";
 import { measureRota, rotaReportLines } from "./rota";
 import { Marks, phaseLines, warmPathPhases } from "./phases";
+import { cpuMeter } from "./cpu";
 import { setLogLevel } from "../src/log";
 import { MatrixUserId } from "../src/ids/matrix";
 
@@ -112,7 +113,7 @@ async function main(): Promise<void> {
     logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },
   });
   const registration = { id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall" };
-  const bridge = await Child.start("bridgeProcess.ts", SERVER, ["--expose-gc"]);
+  const bridge = await Child.start("bridgeProcess.ts", SERVER, ["--expose-gc", ...(process.env.WEBCALL_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBCALL_BENCH_PROFILE}`] : [])]);
   const ports = await bridge.call("start", { config: configYaml, registration });
   await hs.call("registerAppservice", { reg: { ...registration, url: `http://127.0.0.1:${ports.appservicePort}`, rate_limited: false, namespaces: { users: [{ exclusive: true, regex: "@webcall_.*:example\\.org" }] } } });
   const endpoint = `http://127.0.0.1:${ports.webcallPort}/webcall`;
@@ -300,8 +301,9 @@ async function main(): Promise<void> {
   // 1. Latency: the three bridge paths and the floor, interleaved, their order
   // rotating from one iteration to the next, so drift hits all alike.
   const viaBridge: number[] = [], withRules: number[] = [], unsignedCalls: number[] = [], floor: number[] = [];
+  let bridgeCpu: ReturnType<typeof cpuMeter> | undefined;
   for (let i = 0; i < ITERATIONS + 30; i++) {
-    if (i === 30) await bridge.call("times"); // the work timed inside the bridge starts from here too
+    if (i === 30) { await bridge.call("times"); bridgeCpu = cpuMeter(bridge.pid); } // the work timed inside the bridge starts from here too
     const steps: (() => Promise<void>)[] = [
       async () => { const t = await viaBridgeOnce(aliceCallee, i); if (i >= 30) viaBridge.push(t); },
       async () => { const t = await viaBridgeOnce(carolCallee, i); if (i >= 30) withRules.push(t); },
@@ -311,6 +313,8 @@ async function main(): Promise<void> {
     for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
   }
   const b = summary(viaBridge), r = summary(withRules), u = summary(unsignedCalls), f = summary(floor);
+  // The bridge's CPU per measured call, whole (setup, ring, hangup, notices): a figure the machine's load moves little.
+  const bridgeCpuPerCall = bridgeCpu!.seconds() * 1000 / (3 * ITERATIONS);
   // The rule decisions and signature checks the bridge made for the measured calls, timed inside the bridge.
   const times = await bridge.call("times");
   const inBridge = times.decide[RULE_COUNT] as ReturnType<typeof summary>;
@@ -324,7 +328,7 @@ async function main(): Promise<void> {
   if (ONLY === "warm") {
     const lines = [`matrix-appservice-webcall bench — store: ${STORE}, node ${process.version}, ${ITERATIONS} iterations, inbound warm path only`, ``,
       over("overhead, signed", b, "(target ≤ 2 ms)"), over("overhead, signed, 1,000 rules", r, "(target ≤ 2 ms)"), over("overhead, unsigned", u, ""),
-      `  floor median ${ms(f.median)}`, ...phaseLines(phases), `  homeserver requests: ${JSON.stringify(times.homeserverRequests)}`];
+      `  floor median ${ms(f.median)}`, `  bridge CPU per call, whole (setup, ring, hangup, notices): ${ms(bridgeCpuPerCall)}`, ...phaseLines(phases), `  homeserver requests: ${JSON.stringify(times.homeserverRequests)}`, `  store statements: ${JSON.stringify(times.statements, null, 1)}`];
     await stopChildren();
     await callerNode.close();
     process.stdout.write(lines.join("\n") + "\n");
@@ -407,6 +411,7 @@ async function main(): Promise<void> {
     row("of which decide()", inBridge, `(carol's ${inBridge.n} decisions, timed inside the bridge)`, usOf),
     row("of which verify()", verifyIn, `(the ${verifyIn.n} signed setups' WebCall-Signature, timed inside the bridge)`, usOf),
     row("of which identify()", identifyIn, "(their chain and caller, timed inside the bridge)", usOf),
+    `  bridge CPU per call, whole (setup, ring, hangup, notices): ${ms(bridgeCpuPerCall)}   (the bridge process's user + system time over the measured calls)`,
     ...phaseLines(phases),
     ``,
     `outbound warm path (known node, no discovery): the Matrix user's m.call.invite → POST /webcall at the callee's node`,
