@@ -105,8 +105,9 @@ function bearerScheme(): RequestHandler {
 function jsonBodies(maxBodyBytes: number): RequestHandler[] {
   return [
     (req, _res, next) => {
-      // req.is() is null without a body, false for a body of another type.
-      if (req.is("application/json") === false) {
+      // req.is() is null without a body, false for a body of another type;
+      // an empty body (Content-Length: 0, a POST with nothing to say) is no body.
+      if (req.is("application/json") === false && req.get("content-length") !== "0") {
         next(new DomainError("M_NOT_JSON_MEDIA_TYPE", "Content-Type must be application/json"));
         return;
       }
