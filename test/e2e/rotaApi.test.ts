@@ -82,6 +82,9 @@ describe("a rota over the provisioning API, and its calendar", () => {
   let url = "";
 
   it("rota calendar gives the URL in the room; the WebCall listener serves the shifts as iCalendar", async () => {
+    const help = await say(bob, "rota help");
+    expect(help).toMatch(/rota calendar — the URL of the shifts as a calendar/);
+    expect(help).toMatch(/rota calendar reset — a new calendar URL; the old one stops working/);
     const reply = await say(bob, "rota calendar");
     url = urlIn(reply);
     expect(url.startsWith(`${fx.webcallUrl}/calendar/on-call/`)).toBe(true);

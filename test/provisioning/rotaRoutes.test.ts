@@ -197,6 +197,37 @@ describe("the calendar feed's URL", () => {
   });
 });
 
+describe("numbers at their bounds: accepted, or a 4xx with an errcode, never a 5xx", () => {
+  const VALUES = ["0", "-1", "-0", "1", "2147483647", "2147483648", "9007199254740991", "9007199254740992", `1${"0".repeat(309)}`, "1e309", "1.5"];
+  const send = async (method: string, path: string, raw: string, body?: object): Promise<Reply> => {
+    const res = await fetch(`http://127.0.0.1:${fx.bridge.provisioningPort}/_matrix/provision${path}`, {
+      method, headers: { Authorization: `Bearer ${token.mod}`, ...(body ? { "Content-Type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body).replace('"@N"', raw) : undefined,
+    });
+    return { status: res.status, headers: res.headers, body: await res.json() };
+  };
+  const check = (label: string, reply: Reply) => {
+    expect({ label, status: reply.status < 500, errcode: reply.status < 400 || typeof reply.body?.errcode === "string" }).toEqual({ label, status: true, errcode: true });
+  };
+
+  test("every number in a body, a path or a query", async () => {
+    for (const raw of VALUES) {
+      const path = encodeURIComponent(raw);
+      check(`version ${raw}`, await send("PUT", rota("/escalation"), raw, { mode: "all", version: "@N" }));
+      check(`stepMs ${raw}`, await send("PUT", rota("/escalation"), raw, { mode: "sequence", stepMs: "@N" }));
+      check(`from ${raw}`, await send("POST", rota("/overrides"), raw, { member: "me", from: "@N", until: inDays(1) }));
+      check(`until ${raw}`, await send("POST", rota("/overrides"), raw, { member: "me", until: "@N" }));
+      check(`position ${raw}`, await send("POST", rota("/rules"), raw, { rule: { action: "ring", caller: "*@x.example" }, position: "@N" }));
+      check(`move ${raw}`, await send("POST", rota("/rules/move"), raw, { from: "@N", to: 1 }));
+      check(`shifts ${raw}`, await send("GET", `${rota()}?shifts=${path}`, raw));
+      check(`cover id ${raw}`, await send("DELETE", `${rota("/overrides")}/${path}`, raw));
+      check(`rule n ${raw}`, await send("DELETE", `${rota("/rules")}/${path}?version=999999`, raw));
+      check(`delete version ${raw}`, await send("DELETE", `${rota()}?version=${path}`, raw));
+    }
+    expect((await call("GET", rota(), "mod")).status).toBe(200);
+  });
+});
+
 describe("deleting", () => {
   test("only the version read, by a moderator; then it is gone", async () => {
     const { version } = (await call("GET", rota(), "mod")).body;
