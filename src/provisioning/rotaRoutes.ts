@@ -58,11 +58,15 @@ type Handler = (userId: MatrixUserId, req: ProvisioningRequest, res: Response) =
 
 const COUNT = /^[1-9][0-9]{0,5}$/;
 
-/** A whole-number query or path parameter, or undefined when absent. */
-function numberParam(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
+/** A whole number from 1 in a path or query parameter. */
+function wholeNumber(value: unknown, what: string): number {
   if (typeof value !== "string" || !COUNT.test(value)) throw badValue(`${what} must be a whole number from 1`);
   return Number(value);
+}
+
+/** An optional query parameter that is a whole number from 1. */
+function numberParam(value: unknown, what: string): number | undefined {
+  return value === undefined ? undefined : wholeNumber(value, what);
 }
 
 /** Rotas whose rooms are read at once when listing. */
@@ -152,7 +156,7 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
   editRoute("put", "/v1/rotas/:name/rotation", (_userId, req, rota) => rotaEditOf.rotation(validateRotaBody("rotation", req.body), rota.rotation.zone));
   editRoute("post", "/v1/rotas/:name/overrides", (userId, req, rota) => rotaEditOf.cover(validateRotaBody("cover", req.body), ctx(userId, rota)));
   editRoute("delete", "/v1/rotas/:name/overrides/:id", (_userId, req) => ({
-    edit: { kind: "uncover", id: numberParam(String(req.params.id), "path.id") ?? 0 }, version: numberParam(req.query.version, "version"),
+    edit: { kind: "uncover", id: wholeNumber(req.params.id, "path.id") }, version: numberParam(req.query.version, "version"),
   }));
   editRoute("put", "/v1/rotas/:name/escalation", (_userId, req) => rotaEditOf.escalation(validateRotaBody("escalation", req.body)));
 
@@ -166,7 +170,7 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
     return { edit: rules({ kind: "move", rule: from, to }), version };
   });
   editRoute("delete", "/v1/rotas/:name/rules/:n", (_userId, req) => ({
-    edit: rules({ kind: "remove", rule: numberParam(String(req.params.n), "path.n") ?? 0 }), version: numberParam(req.query.version, "version"),
+    edit: rules({ kind: "remove", rule: wholeNumber(req.params.n, "path.n") }), version: numberParam(req.query.version, "version"),
   }));
   editRoute("put", "/v1/rotas/:name/rules/default", (_userId, req) => {
     const { defaultAction, version } = validateRotaBody("defaultAction", req.body);
