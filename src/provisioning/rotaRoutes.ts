@@ -2,11 +2,13 @@ import type { Response } from "express";
 import type { Methods, ProvisioningApi, ProvisioningRequest } from "matrix-appservice-bridge";
 import { DomainError } from "../errors/DomainError";
 import { LocalUsers } from "../ids/localUsers";
-import { MatrixUserId, tryParseRoomId } from "../ids/matrix";
+import { MatrixUserId, RoomId, tryParseRoomId } from "../ids/matrix";
+import { logger } from "../log";
 import { RuleEdit } from "../model/rules";
 import { Rota, RotaMember, tryParseRotaName } from "../model/rota";
 import { CalendarFeeds } from "../rota/CalendarFeeds";
 import { DEFAULT_SHIFTS, MAX_SHIFTS, RotaEdit } from "../rota/commands";
+import { editText } from "../rota/replies";
 import { RotaService } from "../rota/RotaService";
 import { RotaStore } from "../store/RotaStore";
 import { badValue } from "./errors";
@@ -22,7 +24,9 @@ import { RotaSummary, rotaView, RotaView } from "./rotaView";
  * joined to a rota's room may read it; changing it takes the room's
  * `state_default` power level (rotaAccess.ts). A rota the user cannot see is
  * 404, exactly as one that does not exist. Every edit goes through
- * RotaService, which the bot's commands use too, and answers the rota after.
+ * RotaService, which the bot's commands use too, answers the rota after, and
+ * is told in the rota's room (`@alice:example.org (over the API): …`, the
+ * words of the command's reply), so the room keeps the record of its changes.
  *
  *   GET    /v1/rotas                              → {rotas: [{name, address, roomId, canEdit}]}
  *   POST   /v1/rotas                {roomId, name} → RotaView (201)
@@ -52,11 +56,15 @@ export interface RotaRoutesOptions {
   localUsers: LocalUsers;
   domain: string;
   now(): number;
+  /** Posts a notice in a rota's room: a change over the API is told there, as a command's reply would be. */
+  tell(roomId: RoomId, text: string): Promise<void>;
 }
 
 type Handler = (userId: MatrixUserId, req: ProvisioningRequest, res: Response) => Promise<unknown>;
 
 const COUNT = /^[1-9][0-9]{0,5}$/;
+
+const log = logger("provisioning.rotas");
 
 /** A whole number from 1 in a path or query parameter. */
 function wholeNumber(value: unknown, what: string): number {
@@ -81,6 +89,9 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
   };
 
   const address = (rota: Rota) => o.rotas.address(rota);
+  /** The room hears of the change; a notice that cannot be sent does not undo it. */
+  const tell = (roomId: RoomId, userId: MatrixUserId, text: string) => o.tell(roomId, `${userId} (over the API): ${text}`)
+    .catch((error: unknown) => log.warn("could not tell the rota room of a change", { roomId, error: (error as Error).message }));
   const named = async (req: ProvisioningRequest): Promise<Rota> => {
     const name = tryParseRotaName(String(req.params.name));
     const rota = name && (await o.rotas.byName(name));
@@ -97,6 +108,7 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
       const standing = await o.access.editor(rota, userId);
       const { edit, version } = editOf(userId, req, rota);
       const { after } = await o.rotas.edit(rota.roomId, edit, o.now(), version);
+      await tell(rota.roomId, userId, editText(edit, after));
       return view(after, true, standing.joinedMembers);
     });
   };
@@ -127,6 +139,7 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
     if (!standing?.joined) throw unknownRoom;
     if (!standing.canEdit) throw forbiddenToEdit();
     const rota = await o.rotas.create(roomId, name, o.now());
+    await tell(roomId, userId, `Created the rota ${address(rota)}. Send rota help to see it and change it.`);
     res.status(201);
     return view(rota, true, standing.joinedMembers);
   });
@@ -144,6 +157,7 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
     const rota = await named(req);
     await o.access.editor(rota, userId);
     const deleted = await o.rotas.delete(rota.roomId, version);
+    await tell(rota.roomId, userId, `Deleted the rota ${address(deleted)}: calls to it now reach nobody.`);
     return { deleted: deleted.name };
   });
 
@@ -189,6 +203,7 @@ export function addRotaRoutes(api: ProvisioningApi, o: RotaRoutesOptions): void 
     await o.access.editor(rota, userId);
     const url = await o.calendars.reset(rota, o.now());
     if (!url) throw rotaNotFound();
+    await tell(rota.roomId, userId, `Made a new calendar URL for ${address(rota)}; the old one no longer works. rota calendar gives the new one.`);
     return { url };
   });
 }

@@ -134,7 +134,14 @@ function ownHomeserverOnly(domain: string): RequestHandler {
 }
 
 /** What the rota routes need (rotaRoutes.ts); without it they are not served. */
-export type RotaApi = Omit<RotaRoutesOptions, "store" | "access" | "domain"> & RotaAccessOptions;
+export type RotaApi = Omit<RotaRoutesOptions, "store" | "access" | "domain" | "tell"> & RotaAccessOptions;
+
+/** Notices in rota rooms, from the bot. */
+function teller(rotas: RotaApi): RotaRoutesOptions["tell"] {
+  return async (roomId, text) => {
+    await rotas.homeserver.sendEvent(rotas.botUserId, roomId, "m.room.message", { msgtype: "m.notice", body: text });
+  };
+}
 
 /** Starts the provisioning listener on provisioning.bind and provisioning.port. */
 export async function startProvisioning(config: Config, rules: RulesService, store: Store, rotas?: RotaApi): Promise<ProvisioningServer> {
@@ -162,7 +169,7 @@ export async function startProvisioning(config: Config, rules: RulesService, sto
     widgetTokenLifetimeMs: settings.sessionLifetimeMs,
   });
   addRulesRoutes(api, rules, domain);
-  if (rotas) addRotaRoutes(api, { ...rotas, store: store.rotas, access: new RotaAccess(rotas), domain });
+  if (rotas) addRotaRoutes(api, { ...rotas, store: store.rotas, access: new RotaAccess(rotas), domain, tell: teller(rotas) });
 
   app.use((_req, _res, next) => next(unrecognized()));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(error, req, res));

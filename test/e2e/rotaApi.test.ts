@@ -65,6 +65,14 @@ describe("a rota over the provisioning API, and its calendar", () => {
     const cover = await api("POST", "/v1/rotas/on-call/overrides", mod, { member: "@carol:example.org", until: Date.now() + 3 * 3600_000 });
     expect(cover.body.onCall).toMatchObject({ member: "@carol:example.org", overrideId: 1 });
 
+    // Each change is told in the room, in the words of the command's reply.
+    const told = (await botMessages()).map((e) => e.content.body as string).filter((b) => b.startsWith("@mod:example.org (over the API): "));
+    expect(told.map((b) => b.slice("@mod:example.org (over the API): ".length))).toEqual([
+      "Created the rota on-call@example.org. Send rota help to see it and change it.",
+      "Members: @bob:example.org, @carol:example.org, @mod:example.org.",
+      expect.stringMatching(/^Shifts are now weekly, handover Mon 09:00 Europe\/London; the first member's turn began at Mon /),
+      expect.stringMatching(/^Added cover 1: @carol:example\.org from .* \(Europe\/London\)\. rota uncover 1 takes it back\.$/),
+    ]);
     expect(await say(bob, "rota members")).toBe("Members, in order: @bob:example.org, @carol:example.org, @mod:example.org.");
     expect(await say(bob, "rota who")).toMatch(/^@carol:example\.org is on call \(cover 1\) until .*\(Europe\/London\); next: @bob:example\.org/);
     // And the other way round: a change in the room is what the API reads next.
@@ -77,6 +85,7 @@ describe("a rota over the provisioning API, and its calendar", () => {
     expect(refused.status).toBe(403);
     expect(refused.body).toEqual({ errcode: "WEBCALL_ROTA_FORBIDDEN", error: expect.stringMatching(/power level in the rota's room is at least its state_default/) });
     expect((await api("GET", "/v1/rotas/on-call", mod)).body).toMatchObject({ version: 5, escalation: { mode: "sequence" } });
+    expect((await botMessages()).filter((e) => String(e.content.body).startsWith("@bob:example.org (over the API)"))).toEqual([]);
   });
 
   let url = "";
