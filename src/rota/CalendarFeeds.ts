@@ -80,7 +80,8 @@ export class CalendarFeeds {
     const list = shifts(rota, members, now, most).filter((s) => s.from < until);
     const content = { address: `${rota.name}@${this.opts.domain.toLowerCase()}`, zone: rota.rotation.zone, shifts: list };
     const body = renderCalendar({ ...content, stamp: now });
-    const etag = `W/"${digest(renderCalendar({ ...content, stamp: 0 })).subarray(0, 18).toString("base64url")}"`;
+    // The tag is of everything but the DTSTAMPs (short lines, never folded): the same shifts, the same tag.
+    const etag = `W/"${digest(body.replace(/\r\nDTSTAMP:[0-9TZ]+/g, "")).subarray(0, 18).toString("base64url")}"`;
     return { body, etag };
   }
 

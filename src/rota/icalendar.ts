@@ -33,6 +33,13 @@ export function escapeText(text: string): string {
 
 /** One content line, folded (§3.1): at most 75 octets a line, each continuation starting with a space. */
 export function foldLine(line: string): string {
+  // Most lines are ASCII (as many octets as characters): cut without counting.
+  if (Buffer.byteLength(line, "utf8") === line.length) {
+    if (line.length <= MAX_OCTETS) return line;
+    const pieces = [line.slice(0, MAX_OCTETS)];
+    for (let at = MAX_OCTETS; at < line.length; at += MAX_OCTETS - 1) pieces.push(` ${line.slice(at, at + MAX_OCTETS - 1)}`);
+    return pieces.join(CRLF);
+  }
   const out: string[] = [];
   let current = "";
   let octets = 0;

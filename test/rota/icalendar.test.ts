@@ -29,6 +29,12 @@ describe("RFC 5545 pieces", () => {
     expect(folded.map((l, i) => (i === 0 ? l : l.slice(1))).join("")).toBe(long);
   });
 
+  test("the lines fill up: 75 octets, then a space and 74", () => {
+    expect(foldLine("a".repeat(149)).split("\r\n").map((l) => l.length)).toEqual([75, 75]);
+    expect(foldLine("a".repeat(150)).split("\r\n").map((l) => l.length)).toEqual([75, 75, 2]);
+    expect(foldLine(`${"a".repeat(74)}é`).split("\r\n")).toEqual(["a".repeat(74), " é"]);
+  });
+
   test("folding never splits a UTF-8 character", () => {
     const long = `SUMMARY:${"é✓😀".repeat(40)}`;
     const folded = foldLine(long).split("\r\n");
