@@ -1,6 +1,6 @@
 import { RotaName } from "../model/rota";
 
-/** A rota's calendar feed secret (008_rota_calendars.sql). */
+/** A rota's calendar feed secret (007_rota_calendars.sql). */
 export interface CalendarSecret {
   name: RotaName;
   /** base64url, in the feed's URL */

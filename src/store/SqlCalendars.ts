@@ -2,7 +2,7 @@ import { RotaName } from "../model/rota";
 import { CalendarSecret, CalendarStore } from "./CalendarStore";
 import { SqlClient } from "./sql";
 
-/** Calendar feed secrets in SQL (008_rota_calendars.sql). */
+/** Calendar feed secrets in SQL (007_rota_calendars.sql). */
 
 interface Row {
   name: string;
