@@ -7,6 +7,7 @@ import { RequestVerifier } from "../signing/RequestVerifier";
 import { DomainError } from "../errors/DomainError";
 import { listenerServer } from "../util/listenerServer";
 import { MonotonicClock, systemClock } from "../util/monotonicClock";
+import { calendarRoute, CalendarSource } from "./calendarRoute";
 import { corsHeaders, preflight } from "./cors";
 import { eventStream } from "./eventStream";
 import { anonymousCallLimiter, callPageRouter, CallPageOptions } from "./callPage/routes";
@@ -27,6 +28,7 @@ import { WebCallNode } from "./WebCallNode";
  *   GET  {path}/sessions/{id}/events     pull: SSE or long poll (Bearer token)
  *   GET  {path}/schemas/{name}           the published JSON Schemas
  *   GET  {path}/keys                     this node's public signing keys
+ *   GET  {path}/calendar/{rota}/{secret}.ics  a rota's shifts (calendarRoute.ts)
  *   OPTIONS on each of them              CORS preflight (cors.ts)
  *   GET  /call/{who} …                   the call link page (callPage/routes.ts)
  *
@@ -57,6 +59,8 @@ export interface WebCallServerOptions {
   clock?: MonotonicClock;
   /** The call link page, when the bridge serves it. */
   callPage?: Omit<CallPageOptions, "clock" | "endpointPath">;
+  /** Rotas' calendar feeds; without it the route is not served. */
+  calendar?: CalendarSource;
 }
 
 type WebCallConfig = Config["webcall"];
@@ -146,6 +150,8 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
     })
     .options(preflight("GET"))
     .all(methodNotAllowed("GET"));
+
+  if (options.calendar) app.use(calendarRoute(base, options.calendar));
 
   // ---- the call link page ---------------------------------------------------
 
