@@ -8,8 +8,9 @@ import { InboundSession, Session } from "../model/session";
  * delays or fails the call it watches.
  */
 export interface CallWatcher {
-  /** A step's legs are ringing: the first step (`previous` empty), or the
-   *  next after `previous` ended unanswered (timed out, declined, failed). */
+  /** A step's legs are ringing (told once their invites are out): the first
+   *  step (`previous` empty), or the next after `previous` ended unanswered
+   *  (timed out, declined, failed). */
   stepRinging(session: InboundSession, ringing: readonly Leg[], previous: readonly Leg[]): void;
   /** `leg` answered and connected the session. */
   answered(session: Session, leg: Leg): void;

@@ -29,11 +29,12 @@ export class Ringing {
     const preparing = legs.filter((l) => l.state === "preparing");
     const step = Math.min(...preparing.map((l) => l.step));
     const first = mode.mode === "all" ? preparing : preparing.filter((l) => l.step === step);
-    if (first.length) this.ctx.live.watchers.get(session.id)?.stepRinging(session, first, stepBefore(legs, step));
     for (const leg of first) {
       if (mode.mode === "sequence") this.armStep(session, leg, mode.stepMs);
       await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
     }
+    // Told once the invites are out: its notice must not queue ahead of them at the homeserver.
+    if (first.length) this.ctx.live.watchers.get(session.id)?.stepRinging(session, first, stepBefore(legs, step));
   }
 
   /** preparing → ringing, or → awaiting_join on first contact. */
@@ -148,11 +149,11 @@ export class Ringing {
         if (moved) ready.push(moved);
       }
       if (!ready.length) return;
-      live.watchers.get(session.id)?.stepRinging(session, ready, stepBefore(legs, step));
       for (const leg of ready) {
         if (session.ring.mode === "sequence") this.armStep(session, leg, session.ring.stepMs);
         await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
       }
+      live.watchers.get(session.id)?.stepRinging(session, ready, stepBefore(legs, step));
       return;
     }
     if (!SESSION_MOVES.unanswered.from.includes(session.state)) return;

@@ -20,6 +20,7 @@ const log = logger("rota-calls");
 export class RotaWatch implements CallWatcher {
   private readonly tried = new Set<MatrixUserId>();
   private queue: Promise<void> = Promise.resolve();
+  private lastStep = -1;
 
   constructor(private readonly side: RotaSide, private readonly call: RotaCall, private readonly stepMs: number | null) {}
 
@@ -35,6 +36,10 @@ export class RotaWatch implements CallWatcher {
     for (const u of users) this.tried.add(u);
     const onCall = this.call.onCall ?? undefined;
     const step = ringing[0]?.step ?? 0;
+    // Told once a step's invites are out, so a step whose legs all failed to
+    // ring may have handed over to the next already: its news is in that notice.
+    if (step < this.lastStep) return;
+    this.lastStep = step;
     this.send(session, `step${step}`, previous.length === 0 ? text.ringingFirst(this.call.caller, users, onCall)
       : text.escalated(previous.map((l) => ({ userId: l.matrixUserId, declined: l.endReason === "declined" })), this.stepMs, users, onCall));
   }
