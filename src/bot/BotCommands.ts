@@ -11,6 +11,7 @@ import { DefaultAction, RuleError } from "../model/rules";
 import { RotaName } from "../model/rota";
 import { Store } from "../store/Store";
 import { rotaHelpPointer, renderRotaHelp } from "../rota/help";
+import { CalendarFeeds } from "../rota/CalendarFeeds";
 import { RotaService } from "../rota/RotaService";
 import { serverOfUser } from "../ids/matrix";
 import { UserDirectory } from "../matrix/UserDirectory";
@@ -32,7 +33,9 @@ export interface BotOptions {
   now: () => number;
   /** Most rules a rota may have, as for a user (config rules.maxRulesPerUser); default 1000. */
   maxRules?: number;
-  /** Told after a rota was created, changed or deleted (the handover announcer). */
+  /** Rotas' calendar feeds (`rota calendar`). */
+  calendars: CalendarFeeds;
+  /** Told after a rota was created, changed or deleted, here or over the API (the handover announcer). */
   onRotaChange?(name: RotaName): void;
 }
 
@@ -52,6 +55,8 @@ function dmHelp(): Reply {
  */
 export class BotCommands {
   readonly rotaRooms: RotaRooms;
+  /** The one RotaService, shared with the provisioning API. */
+  readonly rotas: RotaService;
 
   constructor(
     private readonly homeserver: HomeserverClient,
@@ -63,7 +68,7 @@ export class BotCommands {
   ) {
     const domain = serverOfUser(options.botUserId);
     const users = new UserDirectory(homeserver);
-    const rotas = new RotaService(store.rotas, {
+    const rotas = this.rotas = new RotaService(store.rotas, {
       domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000, onChange: options.onRotaChange,
       nameProblem: async (name) => {
         const userId = `@${name}:${domain}` as MatrixUserId;
@@ -75,6 +80,7 @@ export class BotCommands {
     });
     this.rotaRooms = new RotaRooms(homeserver, store, rotas, localUsers, virtualUsers, {
       botUserId: options.botUserId, defaultTimeZone: options.bridgeTimeZone, bridgeDefault: options.bridgeDefault, now: options.now,
+      calendars: options.calendars,
     });
   }
 
