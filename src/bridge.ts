@@ -30,6 +30,7 @@ import { CallerCheck } from "./signing/CallerCheck";
 import { KeyRing } from "./signing/KeyRing";
 import { NodeKeys } from "./signing/NodeKeys";
 import { RequestVerifier } from "./signing/RequestVerifier";
+import { HandoverAnnouncer } from "./rota/HandoverAnnouncer";
 import { systemClock } from "./util/monotonicClock";
 
 const log = logger("bridge");
@@ -128,6 +129,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const calendars = new CalendarFeeds(store.calendars, {
     publicUrl: config.webcall.publicUrl, domain, membersOf: (rota) => rotaSide.members(rota), rota: (name) => store.rotas.getRota(name),
   });
+  const announcer = new HandoverAnnouncer(store.rotas, { members: (r) => rotaSide.members(r), notice: (...a) => rotaSide.notice(...a) }, { now });
   const core = new CallCore({
     calls: config.calls,
     rules,
@@ -153,7 +155,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
-    maxRules: config.rules.maxRulesPerUser, calendars, callLinkBase: callLinkBase(config.callPage, config.webcall.publicUrl),
+    maxRules: config.rules.maxRulesPerUser, calendars, onRotaChange: (name) => announcer.edited(name),
+    callLinkBase: callLinkBase(config.callPage, config.webcall.publicUrl),
   });
   // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
   const listening: Record<string, unknown> = {};
@@ -199,6 +202,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   rotation.unref();
 
   await core.resume();
+  // Not awaited: a rota room read from a homeserver not up yet is tried again later.
+  void announcer.start();
   const asPort = await appservice.listen();
   const { port: wcPort } = await webcall.listen();
   const provisioning = config.provisioning.enabled ? await loadProvisioning().startProvisioning(config, rules, store, {
@@ -224,6 +229,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
       await webcall.close();
       await appservice.close();
       await core.stop();
+      await announcer.stop();
       await notify.close();
       outbound.close();
       homeserver.close();

@@ -8,6 +8,7 @@ import { parseCommand } from "../rules/commands";
 import { escapeHtml, renderDecision, renderEditResult, renderHelp, renderRules } from "../rules/describe";
 import { RulesService } from "../rules/RulesService";
 import { DefaultAction, RuleError } from "../model/rules";
+import { RotaName } from "../model/rota";
 import { Store } from "../store/Store";
 import { rotaHelpPointer, renderRotaHelp } from "../rota/help";
 import { CalendarFeeds } from "../rota/CalendarFeeds";
@@ -39,6 +40,8 @@ export interface BotOptions {
   calendars: CalendarFeeds;
   /** Where users' call links point (src/webcall/callPage/link.ts); absent when the page is not served. */
   callLinkBase?: string;
+  /** Told after a rota was created, changed or deleted, here or over the API (the handover announcer). */
+  onRotaChange?(name: RotaName): void;
 }
 
 /** The DM's `help`: the rule commands, then where rotas are managed. */
@@ -71,7 +74,7 @@ export class BotCommands {
     const domain = serverOfUser(options.botUserId);
     const users = new UserDirectory(homeserver);
     const rotas = this.rotas = new RotaService(store.rotas, {
-      domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000,
+      domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000, onChange: options.onRotaChange,
       nameProblem: async (name) => {
         const userId = `@${name}:${domain}` as MatrixUserId;
         if (userId === options.botUserId) return "it is the bridge bot's name";
