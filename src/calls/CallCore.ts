@@ -19,6 +19,7 @@ import { InboundSetup, RingGroup } from "./InboundSetup";
 import { OutboundPlacement } from "./OutboundPlacement";
 import { OwnCalls } from "./OwnCalls";
 import { Relay } from "./Relay";
+import { RemoteMembers } from "./RemoteMembers";
 import { Ringing } from "./Ringing";
 import { RotaCalls } from "./RotaCalls";
 
@@ -52,13 +53,14 @@ export class CallCore implements WebCallNode {
     this.ctx = new CallContext(core);
     this.endings = new Endings(this.ctx);
     const candidates = new Candidates(this.ctx);
-    this.ringing = new Ringing(this.ctx, this.endings, candidates);
+    const remote = new RemoteMembers(this.ctx, this.endings, (parent, reason) => this.ringing.next(parent, reason));
+    this.ringing = new Ringing(this.ctx, this.endings, candidates, remote);
     this.ring = new InboundRing(this.ctx, this.ringing, this.endings);
     this.relay = new Relay(this.ctx, this.endings);
     this.inbound = new InboundSetup(this.ctx, this.ring, this.relay, new RotaCalls(this.ctx, this.ring));
     this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
     this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
-    this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay);
+    this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay, remote);
     this.closers = [() => candidates.close()];
   }
 

@@ -5,12 +5,13 @@ import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/ses
 import { CallerIdentity } from "../model/callerIdentity";
 import { Leg, LegId, newLeg, pairKey } from "../model/leg";
 import { InboundSession, RingMode, inboundSession, lifetime } from "../model/session";
-import { SessionDescription, SetupRequest, SetupResponse } from "../protocol/types";
+import { Hop, SessionDescription, SetupRequest, SetupResponse } from "../protocol/types";
 import { CallContext, displayNameFor, hashToken, setupFingerprint } from "./context";
 import { Endings } from "./Endings";
 import { lesserWins } from "./glare";
 import { Ringing } from "./Ringing";
 import { CallWatcher } from "./CallWatch";
+import { RemoteMember } from "./MemberPlacement";
 
 const log = logger("inbound");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
@@ -28,6 +29,10 @@ export interface RingRequest {
   steps?: readonly number[];
   /** Told how the call rings (a rota's notices). */
   watch?: CallWatcher;
+  /** A rota's members on other nodes, rung by relay at their steps. */
+  remote?: readonly RemoteMember[];
+  /** The forwarding chain that proved the caller (extended toward those members). */
+  chain?: readonly Hop[];
   neutralAt: number;
   proof: { identity: CallerIdentity; peerNode: string | null };
 }
@@ -85,8 +90,8 @@ export class InboundRing {
       return { userId, dm, step: r.steps?.[i] ?? i, ok: dm !== undefined || await this.confirmInTime(userId, r.neutralAt) };
     }));
     const reachable = rooms.filter((t) => t.ok);
-    if (reachable.length === 0) return { response: COULD_NOT_ATTEND };
-    const firstStep = reachable[0]!.step;
+    if (reachable.length === 0 && !r.remote?.length) return { response: COULD_NOT_ATTEND };
+    const firstStep = Math.min(reachable[0]?.step ?? Infinity, ...(r.remote ?? []).map((m) => m.step));
 
     const now = core.now();
     const lifetimeMs = Math.min(r.request.lifetime ?? core.calls.defaultLifetimeMs, core.calls.maxLifetimeMs);
@@ -107,7 +112,7 @@ export class InboundRing {
     };
 
     let built = build((r.request.sessionId ?? newSessionId()) as SessionId);
-    const lost = r.targets.length === 1 && reachable[0]!.dm ? await this.glareWithOwnCall(built.session, built.legs[0]!) : undefined;
+    const lost = r.targets.length === 1 && reachable[0]?.dm ? await this.glareWithOwnCall(built.session, built.legs[0]!) : undefined;
     if (lost) return { response: lost };
     let inserted = await core.store.insertSession(built.session, built.legs);
     if (!inserted.inserted) {
@@ -125,6 +130,7 @@ export class InboundRing {
     live.remember(session, legs);
     if (r.steps) live.ringSteps.set(session.id, reachable.map((t) => t.step));
     if (r.watch) live.watchers.set(session.id, r.watch);
+    if (r.remote?.length) this.ringing.remote.plan(session, r.remote, r.chain ?? []);
     live.noteUnansweredInbound(session.id, legs);
     this.armLifetime(session);
     return { response: session.setup.response as SetupResponse, ring: built };

@@ -119,6 +119,9 @@ export class LiveCalls {
     this.steps.delete(id);
   }
 
+  /** Told when a session is answered (a rota's members on other nodes stop ringing). */
+  readonly onAnswer: ((session: Session) => void)[] = [];
+
   /** Answered: no lifetime, no steps, nothing held but the device candidates. */
   answered(session: Session, legs: readonly Leg[]): void {
     clearTimeout(this.lifetimes.get(session.id));
@@ -128,6 +131,7 @@ export class LiveCalls {
     this.clearUnansweredInbound(session.id, legs);
     this.remember(session);
     for (const leg of legs) this.legs.set(leg.callId, leg);
+    for (const hook of this.onAnswer) hook(session);
   }
 
   noteUnansweredInbound(id: SessionId, legs: readonly Leg[]): void {

@@ -5,9 +5,11 @@ import { Leg, UNANSWERED_LEG_STATES } from "../model/leg";
 import { InboundSession, RingMode } from "../model/session";
 import { LEG_MOVES, SESSION_MOVES } from "../model/transitions";
 import { Candidates } from "./Candidates";
+import { Rung } from "./CallWatch";
 import { CallContext, displayNameFor } from "./context";
 import { Endings } from "./Endings";
 import * as notices from "./notices";
+import { RemoteMembers } from "./RemoteMembers";
 
 const log = logger("calls");
 
@@ -16,19 +18,24 @@ const log = logger("calls");
  * each for a step (ringLegs). A leg is readied (virtual user, DM; first
  * contact waits for the callee to join) and then invited. A leg declined
  * or timed out rings the next queued one; when none is left the session
- * ends unanswered. Runs under the session's pair locks.
+ * ends unanswered. A rota's members on other nodes ring at their steps
+ * beside the legs (`remote`, ./RemoteMembers.ts), and a step is over only
+ * when its legs and its members' attempts all are. Runs under the
+ * session's pair locks.
  */
 export class Ringing {
-  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates) {}
+  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates,
+    readonly remote: RemoteMembers) {}
 
   /** Rings `legs` of `session` as `mode` says (stored legs: all `preparing`,
    *  or in sequence the first `preparing` and the rest `queued`). */
   async ringLegs(session: InboundSession, legs: readonly Leg[], mode: RingMode = session.ring): Promise<void> {
     const { live } = this.ctx;
     const preparing = legs.filter((l) => l.state === "preparing");
-    const step = Math.min(...preparing.map((l) => live.stepOf(l)));
+    const step = Math.min(...preparing.map((l) => live.stepOf(l)), ...this.remote.queuedSteps(session.id));
     const first = mode.mode === "all" ? preparing : preparing.filter((l) => live.stepOf(l) === step);
-    if (first.length) live.watchers.get(session.id)?.stepRinging(session, first, []);
+    const remote = this.remote.ring(session, mode.mode === "all" ? null : step, mode);
+    if (first.length || remote.length) live.watchers.get(session.id)?.stepRinging(session, [...first, ...remote], []);
     for (const leg of first) {
       if (mode.mode === "sequence") this.armStep(session, leg, mode.stepMs);
       await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
@@ -131,20 +138,23 @@ export class Ringing {
   async next(session: InboundSession, reason = "invite_timeout"): Promise<void> {
     const { core, live } = this.ctx;
     const legs = await core.store.legsOf(session.id);
-    // A step of several legs goes on while any of them still rings.
-    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued")) return;
+    // A step of several legs (or members on other nodes) goes on while any of them still rings.
+    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued") || this.remote.pending(session.id)) return;
     const queued = legs.filter((l) => l.state === "queued");
-    if (queued.length && !this.ctx.expired(session)) {
-      const step = Math.min(...queued.map((l) => live.stepOf(l)));
+    const remoteSteps = this.remote.queuedSteps(session.id);
+    if ((queued.length || remoteSteps.length) && !this.ctx.expired(session)) {
+      const step = Math.min(...queued.map((l) => live.stepOf(l)), ...remoteSteps);
       const ready: Leg[] = [];
       for (const leg of queued.filter((l) => live.stepOf(l) === step)) {
         const moved = await core.store.transitionLeg(leg.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to });
         if (moved) ready.push(moved);
       }
-      if (!ready.length) return;
-      const before = legs.filter((l) => l.state === "ended" && live.stepOf(l) < step);
-      const last = Math.max(...before.map((l) => live.stepOf(l)));
-      live.watchers.get(session.id)?.stepRinging(session, ready, before.filter((l) => live.stepOf(l) === last));
+      const remote = this.remote.ring(session, step, session.ring);
+      if (!ready.length && !remote.length) return;
+      const stepOf = (r: Rung) => ("address" in r ? r.step : live.stepOf(r));
+      const before: Rung[] = [...legs.filter((l) => l.state === "ended" && live.stepOf(l) < step), ...this.remote.endedBefore(session.id, step)];
+      const last = Math.max(...before.map(stepOf));
+      live.watchers.get(session.id)?.stepRinging(session, [...ready, ...remote], before.filter((r) => stepOf(r) === last));
       for (const leg of ready) {
         if (session.ring.mode === "sequence") this.armStep(session, leg, session.ring.stepMs);
         await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));

@@ -1,7 +1,6 @@
 import { logger } from "../log";
 import { Address, domainOf, localPartOf } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
-import { Leg } from "../model/leg";
 import { CallFacts } from "../model/rules";
 import { Rota, tryParseRotaName } from "../model/rota";
 import { InboundSession, RingMode, Session } from "../model/session";
@@ -9,24 +8,25 @@ import { SetupResponse } from "../protocol/types";
 import * as text from "../rota/callNotices";
 import { onCallAt, ringPlan } from "../rota/schedule";
 import { compileRules, decide } from "../rules/evaluate";
-import { CallWatcher } from "./CallWatch";
+import { CallWatcher, Rung, rungName } from "./CallWatch";
 import { CallContext } from "./context";
 import { InboundRing, RingRequest } from "./InboundRing";
 import { RotaSide } from "./ports";
+import { RemoteMember } from "./MemberPlacement";
 
 const log = logger("rota-calls");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 
 /** What ringing a rota takes from the setup: everything but whom and how. */
-export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch">;
+export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch" | "remote">;
 
 /**
  * Calls to a rota's address (NAME@homeserver.domain, docs/rotas.md "Calls
  * to a rota"): the rota's own rules decide, as a user's do; a call that
  * rings follows the ring plan (the person on call first, then the next, or
  * everyone), one leg per Matrix member in their DM with the caller's virtual
- * user, exactly as a direct call. Members busy on a bridged call are
- * skipped. Runs inside the setup's neutral answer: a refusal is only
+ * user, exactly as a direct call, and a member on another node rung by
+ * relay (./RemoteMembers.ts). Members busy on a bridged call are skipped. Runs inside the setup's neutral answer: a refusal is only
  * returned, never answered early.
  */
 export class RotaCalls {
@@ -53,13 +53,12 @@ export class RotaCalls {
     const onCall = onCallAt(rota, members, now)?.member;
     const targets: MatrixUserId[] = [];
     const steps: number[] = [];
+    const remote: RemoteMember[] = [];
     let skipped = 0;
     plan.steps.forEach((step, i) => {
       for (const member of step) {
         if (member.kind === "address") {
-          // Relaying to a member on another node is left for later (issue 13).
-          log.info("not ringing a rota member on another node", { rota: rota.name, member: member.address });
-          skipped++;
+          remote.push({ address: member.address, step: i });
         } else if (live.busy(member.userId)) {
           log.info("rota member busy on a bridged call: skipped", { rota: rota.name, member: member.userId });
           skipped++;
@@ -70,34 +69,34 @@ export class RotaCalls {
       }
     });
     const caller = text.callerText(facts.caller, facts.verified);
-    const watch = new RotaWatch(side, rota, caller, onCall?.kind === "matrix" ? onCall.userId : undefined, plan.stepMs);
-    if (targets.length === 0) {
+    const watch = new RotaWatch(side, rota, caller, onCall && (onCall.kind === "matrix" ? onCall.userId : onCall.address), plan.stepMs);
+    if (targets.length === 0 && remote.length === 0) {
       watch.send(text.nobodyToRing(caller, skipped));
       return COULD_NOT_ATTEND;
     }
     const mode: RingMode = plan.stepMs === null ? { mode: "all" } : { mode: "sequence", stepMs: plan.stepMs };
-    return this.ringer.ring({ ...ring, targets, steps, mode, watch });
+    return this.ringer.ring({ ...ring, targets, steps, mode, watch, remote });
   }
 }
 
 /** One call's notices in the rota room, sent in order, never in the call's way. */
 class RotaWatch implements CallWatcher {
-  private readonly tried = new Set<MatrixUserId>();
+  private readonly tried = new Set<text.NoticeMember>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly side: RotaSide, private readonly rota: Rota, private readonly caller: string,
-    private readonly onCall: MatrixUserId | undefined, private readonly stepMs: number | null) {}
+    private readonly onCall: text.NoticeMember | undefined, private readonly stepMs: number | null) {}
 
-  stepRinging(_session: InboundSession, ringing: readonly Leg[], previous: readonly Leg[]): void {
+  stepRinging(_session: InboundSession, ringing: readonly Rung[], previous: readonly Rung[]): void {
     const first = this.tried.size === 0;
-    const users = ringing.map((l) => l.matrixUserId);
-    for (const u of users) this.tried.add(u);
-    this.send(first ? text.ringingFirst(this.caller, users, this.onCall)
-      : text.escalated(previous.map((l) => ({ userId: l.matrixUserId, declined: l.endReason === "declined" })), this.stepMs, users, this.onCall));
+    const members = ringing.map(rungName);
+    for (const m of members) this.tried.add(m);
+    this.send(first ? text.ringingFirst(this.caller, members, this.onCall)
+      : text.escalated(previous.map((r) => ({ userId: rungName(r), declined: r.endReason === "declined" })), this.stepMs, members, this.onCall));
   }
 
-  answered(session: Session, leg: Leg): void {
-    this.send(text.answered(leg.matrixUserId, (session.answeredAt ?? session.createdAt) - session.createdAt));
+  answered(session: Session, by: Rung): void {
+    this.send(text.answered(rungName(by), (session.answeredAt ?? session.createdAt) - session.createdAt));
   }
 
   endedUnanswered(session: Session, event: "hangup" | "expire" | "unanswered" | "glare_lost"): void {

@@ -16,6 +16,8 @@ import { CallerIdentity } from "./callerIdentity";
  *   relay_in   a call one of our users forwards to another node: the half
  *              facing the caller
  *   relay_out  the same call's half facing the next node
+ *   member_out a call to a rota's member on another node: one ringing
+ *              attempt of the rota call's inbound session (its parent)
  */
 export type SessionKind = Session["kind"];
 
@@ -109,7 +111,21 @@ export interface RelayOutSession extends SessionBase {
   peer: SessionId;
 }
 
-export type Session = InboundSession | OutboundSession | RelayInSession | RelayOutSession;
+/** A rota call's attempt at a member on another node (docs/rotas.md,
+ *  "Members on other nodes"): the setup this node POSTs to the member's
+ *  node, linked to the rota call's inbound session. The caller keeps that
+ *  session through every step; this one only faces the member's node. */
+export interface MemberOutSession extends SessionBase {
+  kind: "member_out";
+  caller: Address | null;
+  /** The rota member: an address on another node. */
+  callee: Address;
+  party: PartyLink;
+  /** The rota call's inbound session. */
+  parent: SessionId;
+}
+
+export type Session = InboundSession | OutboundSession | RelayInSession | RelayOutSession | MemberOutSession;
 export type RelaySession = RelayInSession | RelayOutSession;
 
 export const LIVE_SESSION_STATES: readonly SessionState[] = ["preparing", "ringing", "connected"];
@@ -165,6 +181,11 @@ export function relayInSession(s: Omit<RelayInSession, "kind" | Fresh>): RelayIn
 
 export function relayOutSession(s: Omit<RelayOutSession, "kind" | Fresh>): RelayOutSession {
   return { kind: "relay_out", state: "preparing", ...FRESH, ...s };
+}
+
+/** A rota call's attempt at a remote member, about to be put through. */
+export function memberOutSession(s: Omit<MemberOutSession, "kind" | Fresh>): MemberOutSession {
+  return { kind: "member_out", state: "preparing", ...FRESH, ...s };
 }
 
 /** What may change on a session once stored; kind, id and times never do. */
