@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { CallCore } from "../../src/calls/CallCore";
 import { Core } from "../../src/calls/CallDeps";
-import { DmOutcome, MatrixSide, PartySide } from "../../src/calls/ports";
+import { DmOutcome, MatrixSide, PartySide, RotaSide } from "../../src/calls/ports";
 import { Address } from "../../src/ids/address";
 import { LocalUsers } from "../../src/ids/localUsers";
 import { MatrixUserId, RoomId } from "../../src/ids/matrix";
@@ -125,7 +125,7 @@ export interface Harness {
 }
 
 /** `store`: options of a store to open (e.g. one a test migrated); default a fresh PGlite. */
-export async function startHarness(opts: { store?: OpenStoreOptions; matrix?: FakeMatrix } = {}): Promise<Harness> {
+export async function startHarness(opts: { store?: OpenStoreOptions; matrix?: FakeMatrix; rotas?: RotaSide } = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), "webcall-core-unit-"));
   const store = await openStore(opts.store ?? { dataDir: path.join(dir, "db") });
   const matrix = opts.matrix ?? new FakeMatrix();
@@ -139,6 +139,7 @@ export async function startHarness(opts: { store?: OpenStoreOptions; matrix?: Fa
     localUsers: new LocalUsers(DOMAIN, (id) => virtualUsers.isVirtual(id)),
     keys, callers: { identify: async () => ({ identity: UNVERIFIED, chain: [] }) } as unknown as CallerCheck,
     self: { publicUrl: "http://127.0.0.1:1/webcall", domain: DOMAIN }, now: Date.now, clock: new ManualClock(),
+    ...(opts.rotas ? { rotas: opts.rotas } : {}),
   };
   const cores: CallCore[] = [new CallCore(deps)];
   return {
