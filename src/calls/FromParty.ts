@@ -93,7 +93,9 @@ export class FromParty {
       case "hangup": {
         const connected = session.state === "connected";
         if (session.kind === "inbound") {
-          await this.endings.end(session, { reason: "party_hangup", matrix: { hangup: "user_hangup" }, notice: connected ? "ended" : "missed" });
+          // A node that stops ringing because time ran out (a rota's step elsewhere) says so: the devices show a missed call.
+          const hangup = !connected && event.reason === "invite_timeout" ? "invite_timeout" : "user_hangup";
+          await this.endings.end(session, { reason: "party_hangup", matrix: { hangup }, notice: connected ? "ended" : "missed" });
         } else {
           // The called party declines a ringing call, or hangs up a connected one.
           await this.endings.end(session, { reason: "party_hangup", matrix: connected ? { hangup: "user_hangup" } : { reject: true },

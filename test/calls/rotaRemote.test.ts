@@ -11,7 +11,7 @@ import { Address } from "../../src/ids/address";
 import { MatrixUserId, RoomId } from "../../src/ids/matrix";
 import { Escalation, Rota, RotaMember, RotaName, Rotation } from "../../src/model/rota";
 import { Rule } from "../../src/model/rules";
-import { SessionEvent, SetupRequest, SetupResponse } from "../../src/protocol/types";
+import { SessionEvent, SessionEventBody, SetupRequest, SetupResponse } from "../../src/protocol/types";
 import { anchorFor } from "../../src/rota/schedule";
 import { SetupPost } from "../../src/webcall/setupClient";
 import { ANSWER, Harness, OFFER, callEvent, startHarness, until } from "./fakeSides";
@@ -79,7 +79,7 @@ describe("rota members on other nodes, rung by relay", () => {
   }
   const setupTo = (callee: string) => until(() => h.party.setups.find((s) => s.request.calleeId === callee), `a setup to ${callee}`);
   /** A session event from the member's node, on its attempt. */
-  const fromNode = (post: SetupPost, event: Omit<SessionEvent, "id">) =>
+  const fromNode = (post: SetupPost, event: SessionEventBody) =>
     h.core.deliver(post.request.sessionId!, post.request.token!, [{ id: `n${++n}`, ...event } as SessionEvent], rc);
   const inviteIn = (roomId: string, before: number) =>
     until(() => h.matrix.of("m.call.invite", roomId).slice(before)[0], `an invite in ${roomId}`);
