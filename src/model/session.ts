@@ -8,7 +8,7 @@ import { CallerIdentity } from "./callerIdentity";
  * A session is the WebCall side of one call attempt: what the other party
  * knows (its id and token), who calls whom, its lifetime and how its events
  * reach the party. The Matrix calls that belong to it are its legs
- * (./leg.ts). Four kinds, each a type of its own: a field a kind does not
+ * (./leg.ts). Five kinds, each a type of its own: a field a kind does not
  * have does not exist on it.
  *
  *   inbound    a WebCall caller rings one or more of our Matrix users
