@@ -132,4 +132,15 @@ describe("a rota member on another node, rung by relay", () => {
     await session.hangup();
     await alice.waitForCallState(atAlice, "ended");
   });
+
+  it("the rota's rules forward to another node: the call is relayed to beta, where carol answers", async () => {
+    expect(await say("rota rules forward anyone to carol@beta.test")).toMatch(/^Added rule 1/);
+    const { session } = await ring();
+    const atCarol = await carol.waitForIncomingCall({ roomId: carolDm, timeoutMs: 20_000 });
+    await carol.answer(atCarol);
+    expect((await session.waitForEvent("answer", 20_000)).answer.type).toBe("answer");
+    expect(alice.calls.filter((c) => c.state !== "ended")).toHaveLength(0);
+    await session.hangup();
+    await carol.waitForCallState(atCarol, "ended");
+  });
 });
