@@ -2,7 +2,7 @@ import { newSessionId } from "../../src/ids/session";
 import { LegId } from "../../src/model/leg";
 import { SESSION_MOVES } from "../../src/model/transitions";
 import { Store } from "../../src/store";
-import { inbound, legOf, outbound, relayPair, room, tick, unique } from "./sessionFixtures";
+import { inbound, legOf, memberOut, outbound, relayPair, room, tick, unique } from "./sessionFixtures";
 
 /** The sessions-and-legs part of the Store contract (run by contract.ts on each engine). */
 export function sessionsContract(getStore: () => Store): void {
@@ -35,6 +35,9 @@ export function sessionsContract(getStore: () => Store): void {
       await store.insertSession(rout, []);
       expect(await store.getSession(rin.id)).toEqual(rin);
       expect(await store.getSession(rout.id)).toEqual(rout);
+      const attempt = memberOut(a.id);
+      await store.insertSession(attempt, []);
+      expect(await store.getSession(attempt.id)).toEqual(attempt);
       expect(await store.getSession(newSessionId())).toBeUndefined();
     });
 
