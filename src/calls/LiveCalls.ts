@@ -80,6 +80,8 @@ export class LiveCalls {
    *  (a relayed session's: the forwarding user's). */
   static lockKeys(session: Session, legs: readonly Leg[]): string[] {
     if (isRelay(session)) return [pairKey(session.forwardedBy, session.virtualUserId)];
+    // A rota member's attempt on another node has no legs: its own id serialises its work.
+    if (session.kind === "member_out") return [session.id];
     const keys = new Set(legs.map((l) => pairKey(l.matrixUserId, l.virtualUserId)));
     return [...keys];
   }

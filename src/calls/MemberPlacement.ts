@@ -97,6 +97,12 @@ async function onSetupAnswer(ctx: CallContext, endings: Endings, plan: Plan, a: 
   const party = given === token ? undefined : { tokenHash: hashToken(given), delivery: { mode: "push" as const, ...pushTarget(attempt)!, token: given } };
   const placed = await core.store.transitionSession(attempt.id, SESSION_MOVES.placed.from, { state: SESSION_MOVES.placed.to, ...(party ? { party } : {}) });
   if (!placed) {
+    const now = await core.store.getSession(attempt.id);
+    if (now?.state === "connected") {
+      // The member answered before their node's setup answer was handled.
+      a.placed = ((party && await core.store.transitionSession(attempt.id, ["connected"], { party })) || now) as MemberOutSession;
+      return undefined;
+    }
     // Ended while its setup was on its way: the member's node rings on unless told.
     const reason = a.endReason === "invite_timeout" || a.endReason === "answered_elsewhere" ? a.endReason : "user_hangup";
     await core.party.send({ ...attempt, ...(party ? { party } : {}) }, { type: "hangup", reason });

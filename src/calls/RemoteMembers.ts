@@ -136,6 +136,7 @@ export class RemoteMembers {
       if (plan) plan.answeredBy = attempt.id;
       clearTimeout(a?.timer);
       result = (await core.store.transitionSession(attempt.id, SESSION_MOVES.answer.from, patch)) ?? attempt;
+      if (a && !a.placed) a.placed = result as MemberOutSession;
       const others = [];
       for (const leg of legs) {
         if (!UNANSWERED_LEG_STATES.includes(leg.state)) continue;

@@ -227,4 +227,21 @@ describe("rota members on other nodes, rung by relay", () => {
     await fromNode(post, { type: "answer", answer: ANSWER });
     expect(h.party.of(res.sessionId, "answer")).toEqual([{ type: "answer", answer: ANSWER }]);
   });
+
+  test("the member answers before their node's setup answer is handled: the call connects and the node is not hung up", async () => {
+    rotas.rota = rotaOf([{ kind: "address", address: CAROL }], { mode: "all" });
+    let accept!: () => void;
+    h.party.answerSetup = (post) => new Promise((resolve) => { accept = () => resolve({ status: "success", sessionId: post.request.sessionId!, token: post.request.token! }); });
+    const { sessionId, token } = await call();
+    const post = await setupTo(CAROL);
+    await fromNode(post, { type: "answer", answer: ANSWER });
+    expect(h.party.of(sessionId, "answer")).toEqual([{ type: "answer", answer: ANSWER }]);
+    accept();
+    await h.core.deliver(sessionId, token, [{ id: "c9", type: "candidates", candidates: [CANDIDATE] }], rc);
+    await until(() => h.party.of(post.request.sessionId!, "candidates").length > 0, "the caller's candidates at the node");
+    expect(h.party.of(post.request.sessionId!, "hangup")).toEqual([]);
+    expect((await session(post.request.sessionId!))?.state).toBe("connected");
+    await h.core.deliver(sessionId, token, [{ id: "h9", type: "hangup", reason: "user_hangup" }], rc);
+    await until(() => h.party.of(post.request.sessionId!, "hangup").length > 0, "the node told of the hangup");
+  });
 });
