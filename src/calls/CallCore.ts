@@ -42,6 +42,7 @@ export class CallCore implements WebCallNode {
   private readonly fromParty: FromParty;
   private readonly placement: OutboundPlacement;
   private readonly relay: Relay;
+  private readonly remote: RemoteMembers;
 
   /** As src/bridge.ts builds it: the sides are wrapped from the bridge's pieces. */
   constructor(deps: CallDeps | Core) {
@@ -54,6 +55,7 @@ export class CallCore implements WebCallNode {
     this.endings = new Endings(this.ctx);
     const candidates = new Candidates(this.ctx);
     const remote = new RemoteMembers(this.ctx, this.endings, (parent, reason) => this.ringing.next(parent, reason));
+    this.remote = remote;
     this.ringing = new Ringing(this.ctx, this.endings, candidates, remote);
     this.ring = new InboundRing(this.ctx, this.ringing, this.endings);
     this.relay = new Relay(this.ctx, this.endings);
@@ -61,7 +63,7 @@ export class CallCore implements WebCallNode {
     this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
     this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
     this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay, remote);
-    this.closers = [() => candidates.close()];
+    this.closers = [() => candidates.close(), () => remote.close()];
   }
 
   private readonly closers: (() => void)[];
@@ -88,6 +90,7 @@ export class CallCore implements WebCallNode {
         else await this.relay.resume(session);
         continue;
       }
+      if (session.kind === "member_out" && !this.ctx.expired(session)) await this.remote.adopt(session);
       const legs = await store.legsOf(session.id);
       this.ctx.live.remember(session, legs);
       if (session.kind === "outbound" && legs[0]) this.ctx.live.trackOwnCall(session, legs[0]);

@@ -1,7 +1,7 @@
 import { logger } from "../log";
 import { SessionId, newSessionId } from "../ids/session";
 import { UNANSWERED_LEG_STATES } from "../model/leg";
-import { InboundSession, MemberOutSession, RingMode, Session } from "../model/session";
+import { InboundSession, MemberOutSession, RingMode, Session, isLive } from "../model/session";
 import { LEG_MOVES, SESSION_MOVES } from "../model/transitions";
 import { HangupReason, Hop, SessionDescription, SessionEvent } from "../protocol/types";
 import { RemoteRung } from "./CallWatch";
@@ -43,6 +43,27 @@ export class RemoteMembers {
   /** A rota call rings these members at their steps; `chain`: what proved its caller. */
   plan(parent: InboundSession, members: readonly RemoteMember[], chain: readonly Hop[]): void {
     this.plans.set(parent.id, { attempts: members.map((m) => ({ ...m, state: "queued", endReason: null, held: [] })), chain, callerCandidates: [] });
+  }
+
+  /**
+   * After a restart: a live attempt joins its rota call's plan again, its
+   * step started afresh (as a ringing leg's is). One whose setup answer was
+   * lost with the process is hung up at its node, and the call moves on.
+   * Members not yet rung were only in memory: they are not rung.
+   */
+  async adopt(attempt: MemberOutSession): Promise<void> {
+    const parent = await this.ctx.core.store.getSession(attempt.parent);
+    if (parent?.kind !== "inbound" || !isLive(parent) || attempt.state === "preparing") {
+      await this.ctx.withSession(attempt.id, (current) => this.endings.end(current, { reason: "restarted", party: "user_hangup" }));
+      if (parent) await this.over(parent.id, undefined, "restarted");
+      return;
+    }
+    const plan = this.plans.get(parent.id) ?? { attempts: [], chain: [], callerCandidates: [] };
+    this.plans.set(parent.id, plan);
+    const a: Attempt = { address: attempt.callee, step: 0, state: "ringing", id: attempt.id, placed: attempt, endReason: null, held: [] };
+    plan.attempts.push(a);
+    if (attempt.state === "connected") plan.answeredBy = attempt.id;
+    else if (parent.ring.mode === "sequence") this.armStep(parent, a, parent.ring.stepMs);
   }
 
   /** The steps of members not yet rung. */
@@ -230,5 +251,10 @@ export class RemoteMembers {
       await this.ctx.withSession(a.id, (attempt) => this.endings.end(attempt,
         { reason, party: reason === "invite_timeout" ? "invite_timeout" : "user_hangup" }));
     }
+  }
+
+  /** Stops every step timer (the core stops). */
+  close(): void {
+    for (const plan of this.plans.values()) for (const a of plan.attempts) clearTimeout(a.timer);
   }
 }

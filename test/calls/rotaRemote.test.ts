@@ -244,4 +244,19 @@ describe("rota members on other nodes, rung by relay", () => {
     await h.core.deliver(sessionId, token, [{ id: "h9", type: "hangup", reason: "user_hangup" }], rc);
     await until(() => h.party.of(post.request.sessionId!, "hangup").length > 0, "the node told of the hangup");
   });
+
+  test("after a restart, a member still ringing gets a fresh step, then the call moves on; the caller's hangup reaches the next member", async () => {
+    rotas.rota = rotaOf([{ kind: "address", address: CAROL }, { kind: "matrix", userId: ALICE }], { mode: "sequence", stepMs: 400, thenAll: false });
+    h.party.answerSetup = accepting;
+    const before = h.matrix.of("m.call.invite", aliceRoom).length;
+    const { sessionId, token } = await call();
+    const post = await setupTo(CAROL);
+    await until(async () => (await session(post.request.sessionId!))?.state === "ringing", "the attempt placed");
+    await h.core.stop();
+    const core = await h.restart();
+    await inviteIn(aliceRoom, before);
+    expect(h.party.of(post.request.sessionId!, "hangup")).toEqual([{ type: "hangup", reason: "invite_timeout" }]);
+    await core.deliver(sessionId, token, [{ id: "h10", type: "hangup", reason: "user_hangup" }], rc);
+    expect((await session(sessionId))?.state).toBe("ended");
+  });
 });
