@@ -11,7 +11,6 @@ import { Attempt, Plan, RemoteMember, placeAttempt, sendCandidates } from "./Mem
 
 const log = logger("rota-remote");
 
-
 /**
  * Rota members on other nodes (docs/rotas.md, "Members on other nodes"):
  * at its step, a member is rung by relay, as forwarding does, except that
@@ -25,7 +24,8 @@ const log = logger("rota-remote");
  * hangup or the step's timeout ends the attempt and the next step rings
  * (Ringing.next, told through `stepOver`). The caller's candidates,
  * renegotiation and hangup pass to the node; the plan (who rings at which
- * step) is kept in memory, as the legs' steps are.
+ * step) is kept in memory, as the legs' steps are, and a restart adopts
+ * the attempts already out (`adopt`).
  */
 export class RemoteMembers {
   private readonly plans = new Map<SessionId, Plan>();
@@ -100,7 +100,7 @@ export class RemoteMembers {
     return due.map((a) => ({ address: a.address, endReason: null, step: a.step }));
   }
 
-  /** A session event from a member's node. Runs under the attempt's (empty) locks. */
+  /** A session event from a member's node. Runs under the attempt's lock (its own id). */
   async onEvent(attempt: MemberOutSession, event: SessionEvent): Promise<Session> {
     const { core } = this.ctx;
     const plan = this.plans.get(attempt.parent);
@@ -202,7 +202,13 @@ export class RemoteMembers {
   private async stepTimedOut(parentId: SessionId, a: Attempt): Promise<void> {
     if (a.state !== "ringing") return;
     a.endReason = "invite_timeout";
-    if (a.id) await this.ctx.withSession(a.id, (attempt) => this.endings.end(attempt, { reason: "invite_timeout", party: "invite_timeout" }));
+    // The member's answer may have taken the attempt's lock first: then it stays.
+    const answered = a.id !== undefined && await this.ctx.withSession(a.id, async (attempt) => {
+      if (attempt.state === "connected") return true;
+      await this.endings.end(attempt, { reason: "invite_timeout", party: "invite_timeout" });
+      return false;
+    });
+    if (answered) return;
     await this.over(parentId, a, "invite_timeout");
   }
 
