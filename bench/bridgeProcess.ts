@@ -7,9 +7,14 @@ import { UserRules } from "../src/model/rules";
 import { HomeserverClient } from "../src/matrix/HomeserverClient";
 import { CallerCheck } from "../src/signing/CallerCheck";
 import { RequestVerifier } from "../src/signing/RequestVerifier";
+import { MatrixUserId } from "../src/ids/matrix";
+import { RotaName } from "../src/model/rota";
+import { newRota } from "../src/rota/edits";
+import { anchorFor } from "../src/rota/schedule";
 import { summary } from "./stats";
 
 let bridge: RunningBridge | undefined;
+let registration: { as_token: string; sender_localpart: string };
 
 // How long each rule decision takes inside the running bridge, by the callee's
 // number of rules: RulesService calls the module's `decide` export on every
@@ -70,10 +75,12 @@ client.request = async function (this: HomeserverClient, method, path, ...rest) 
   return result;
 };
 
-process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; appservicePort?: number; userRules?: UserRules }) => {
+process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; appservicePort?: number; userRules?: UserRules;
+  rota?: { name: string; member: string; homeserverUrl: string; domain: string } }) => {
   try {
     if (msg.cmd === "start") {
       // A homeserver that reads registrations at start-up (Synapse) was told the appservice port beforehand.
+      registration = msg.registration;
       bridge = await runBridge(parseConfig(msg.config!, "bench"), msg.registration, msg.appservicePort ?? 0);
       process.send!({ id: msg.id, result: { appservicePort: bridge.appservicePort, webcallPort: bridge.webcallPort } });
     } else if (msg.cmd === "saveRules") {
@@ -82,6 +89,19 @@ process.on("message", async (msg: { id: number; cmd: string; config?: string; re
       const saved = await bridge!.store.saveUserRules(msg.userRules!, 0);
       if (!saved) throw new Error(`rules for ${msg.userRules!.userId} were saved before`);
       process.send!({ id: msg.id, result: { saved } });
+    } else if (msg.cmd === "createRota") {
+      // A rota of one member in a room the bot made (so its notices land),
+      // saved straight into the store as `rota create` would, escalating in sequence.
+      const { name, member, homeserverUrl, domain } = msg.rota!;
+      const bot = `@${registration.sender_localpart}:${domain}` as MatrixUserId;
+      const hs = new HomeserverClient({ baseUrl: homeserverUrl, asToken: registration.as_token, timeoutMs: 10_000 });
+      const roomId = await hs.createRoom(bot, { name: `rota ${name}`, preset: "private_chat" });
+      hs.close();
+      const rota = newRota(name as RotaName, roomId, { domain, zone: "UTC", now: Date.now(), anchorFor, maxRules: 1000 });
+      const saved = await bridge!.store.rotas.saveRota({ ...rota, members: [{ kind: "matrix", userId: member as MatrixUserId }],
+        escalation: { mode: "sequence", stepMs: 30_000, thenAll: false } }, 0);
+      if (saved !== "saved") throw new Error(`the rota ${name} was not saved: ${saved}`);
+      process.send!({ id: msg.id, result: { roomId } });
     } else if (msg.cmd === "times") {
       // Read and start again.
       process.send!({ id: msg.id, result: {

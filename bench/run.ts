@@ -5,7 +5,8 @@
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
  *    against the same homeserver send done directly (the floor), for a
  *    callee without rules and for one with 1,000 rules none of which matches,
- *    both called with signed setups, and for contrast an unsigned call.
+ *    both called with signed setups, for a call to an on-call rota whose
+ *    person on call is the first callee, and for contrast an unsigned call.
  * 2. Call setups per second with 100 concurrent (signing) callers.
  * 3. Memory per ringing call.
  * 4. Outbound warm path: a Matrix user's invite → POST /webcall at the
@@ -158,6 +159,9 @@ async function main(): Promise<void> {
   const aliceCallee: Callee = { user: alice, address: "alice@example.org", sync, joined: new Set() };
   const carolCallee: Callee = { user: carol, address: "carol@example.org", sync: carolSync, joined: new Set() };
   const daveCallee: Callee = { user: dave, address: "dave@example.org", sync: daveSync, joined: new Set() };
+  // The rota ops@example.org: alice alone is on call, so a call to it rings her in her DM with the caller.
+  await bridge.call("createRota", { rota: { name: "ops", member: alice.userId, homeserverUrl: hsUrl, domain: SERVER } });
+  const rotaCallee: Callee = { ...aliceCallee, address: `ops@${SERVER}` };
 
   /** First contact from a caller: the callee joins the DM the bridge invites them to. */
   async function newInvite(callee: Callee): Promise<string> {
@@ -286,27 +290,28 @@ async function main(): Promise<void> {
     return (await direct) - f0;
   }
 
-  progress("measuring the warm path against the floor (signed: callee without rules, with 1,000 rules; unsigned)");
-  // 1. Latency: the three bridge paths and the floor, interleaved, their order
+  progress("measuring the warm path against the floor (signed: callee without rules, with 1,000 rules, a rota; unsigned)");
+  // 1. Latency: the four bridge paths and the floor, interleaved, their order
   // rotating from one iteration to the next, so drift hits all alike.
-  const viaBridge: number[] = [], withRules: number[] = [], unsignedCalls: number[] = [], floor: number[] = [];
+  const viaBridge: number[] = [], withRules: number[] = [], toRota: number[] = [], unsignedCalls: number[] = [], floor: number[] = [];
   for (let i = 0; i < ITERATIONS + 30; i++) {
     if (i === 30) await bridge.call("times"); // the work timed inside the bridge starts from here too
     const steps: (() => Promise<void>)[] = [
       async () => { const t = await viaBridgeOnce(aliceCallee, i); if (i >= 30) viaBridge.push(t); },
       async () => { const t = await viaBridgeOnce(carolCallee, i); if (i >= 30) withRules.push(t); },
+      async () => { const t = await viaBridgeOnce(rotaCallee, i); if (i >= 30) toRota.push(t); },
       async () => { const t = await viaBridgeOnce(daveCallee, i, UNSIGNED_CALLER, false); if (i >= 30) unsignedCalls.push(t); },
       async () => { const t = await floorOnce(i); if (i >= 30) floor.push(t); },
     ];
     for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
   }
-  const b = summary(viaBridge), r = summary(withRules), u = summary(unsignedCalls), f = summary(floor);
+  const b = summary(viaBridge), r = summary(withRules), rt = summary(toRota), u = summary(unsignedCalls), f = summary(floor);
   // The rule decisions and signature checks the bridge made for the measured calls, timed inside the bridge.
   const times = await bridge.call("times");
   const inBridge = times.decide[RULE_COUNT] as ReturnType<typeof summary>;
   const verifyIn = times.verify as ReturnType<typeof summary>, identifyIn = times.identify as ReturnType<typeof summary>;
-  if (times.verified !== 2 * ITERATIONS || times.unverified !== 0) {
-    throw new Error(`the bridge verified ${times.verified} of ${2 * ITERATIONS} signed setups (${times.unverified} unverified)`);
+  if (times.verified !== 3 * ITERATIONS || times.unverified !== 0) {
+    throw new Error(`the bridge verified ${times.verified} of ${3 * ITERATIONS} signed setups (${times.unverified} unverified)`);
   }
 
   progress("measuring the outbound warm path against the homeserver's push");
@@ -378,10 +383,12 @@ async function main(): Promise<void> {
     `  the bridge verified all ${times.verified} measured signed setups, and rang them under rules.defaultAction ring_verified (controls: ${controls.join(", ")})`,
     row("via bridge, signed", b, "(callee without rules: the default ring_verified rings)"),
     row("via bridge, signed, 1,000 rules", r, `(callee with ${RULE_COUNT.toLocaleString("en-US")} rules, none matching: all checked, then the default rings)`),
+    row("via bridge, signed, to a rota", rt, `(${rotaCallee.address}: its rules (none: the default), its ring plan, alice on call rings; the rota room told)`),
     row("via bridge, unsigned", u, `(${UNSIGNED_CALLER}, unverified, to a callee without rules whose own default rings everyone)`),
     row("floor (direct)", f, "(the same invite PUT straight to the homeserver)"),
     over("overhead, signed", b, "(target ≤ 2 ms)"),
     over("overhead, signed, 1,000 rules", r, `(target ≤ 2 ms; ${ms(r.median - b.median)} against no rules)`),
+    over("overhead, signed, to a rota", rt, `(target ≤ 2 ms; ${ms(rt.median - b.median)} against alice called directly)`),
     over("overhead, unsigned", u, `(signed − unsigned: ${ms(b.median - u.median)})`),
     row("of which decide()", inBridge, `(carol's ${inBridge.n} decisions, timed inside the bridge)`, usOf),
     row("of which verify()", verifyIn, `(the ${verifyIn.n} signed setups' WebCall-Signature, timed inside the bridge)`, usOf),

@@ -27,6 +27,7 @@ import { CallerCheck } from "./signing/CallerCheck";
 import { KeyRing } from "./signing/KeyRing";
 import { NodeKeys } from "./signing/NodeKeys";
 import { RequestVerifier } from "./signing/RequestVerifier";
+import { HandoverAnnouncer } from "./rota/HandoverAnnouncer";
 import { systemClock } from "./util/monotonicClock";
 
 const log = logger("bridge");
@@ -120,6 +121,11 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   });
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}` as MatrixUserId;
   const localUsers = new LocalUsers(config.homeserver.domain, (id) => virtualUsers.isVirtual(id) || id === botUserId);
+  const rotas = rotaConnector({
+    store: store.rotas, homeserver, botUserId, bridgeDefault: config.rules.defaultAction,
+    isMember: (id) => id !== botUserId && !virtualUsers.isVirtual(id) && localUsers.addressOf(id) !== undefined,
+  });
+  const announcer = new HandoverAnnouncer(store.rotas, { members: (r) => rotas.members(r), notice: (...a) => rotas.notice(...a) }, { now });
   const core = new CallCore({
     calls: config.calls,
     rules,
@@ -138,17 +144,14 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     outbound,
     keys,
     callers: new CallerCheck(keyring, new Authority(discovery)),
-    rotas: rotaConnector({
-      store: store.rotas, homeserver, botUserId, bridgeDefault: config.rules.defaultAction,
-      isMember: (id) => id !== botUserId && !virtualUsers.isVirtual(id) && localUsers.addressOf(id) !== undefined,
-    }),
+    rotas,
     self: { publicUrl: config.webcall.publicUrl, domain },
     now,
     clock,
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
-    maxRules: config.rules.maxRulesPerUser,
+    maxRules: config.rules.maxRulesPerUser, onRotaChange: (name) => announcer.edited(name),
   });
   // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
   const listening: Record<string, unknown> = {};
@@ -187,6 +190,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   rotation.unref();
 
   await core.resume();
+  // Not awaited: a rota room read from a homeserver not up yet is tried again later.
+  void announcer.start();
   const asPort = await appservice.listen();
   const { port: wcPort } = await webcall.listen();
   const provisioning = config.provisioning.enabled ? await loadProvisioning().startProvisioning(config, rules, store) : undefined;
@@ -209,6 +214,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
       await webcall.close();
       await appservice.close();
       await core.stop();
+      await announcer.stop();
       await notify.close();
       outbound.close();
       homeserver.close();

@@ -8,6 +8,7 @@ import { parseCommand } from "../rules/commands";
 import { escapeHtml, renderDecision, renderEditResult, renderHelp, renderRules } from "../rules/describe";
 import { RulesService } from "../rules/RulesService";
 import { DefaultAction, RuleError } from "../model/rules";
+import { RotaName } from "../model/rota";
 import { Store } from "../store/Store";
 import { rotaHelpPointer, renderRotaHelp } from "../rota/help";
 import { RotaService } from "../rota/RotaService";
@@ -31,6 +32,8 @@ export interface BotOptions {
   now: () => number;
   /** Most rules a rota may have, as for a user (config rules.maxRulesPerUser); default 1000. */
   maxRules?: number;
+  /** Told after a rota was created, changed or deleted (the handover announcer). */
+  onRotaChange?(name: RotaName): void;
 }
 
 /** The DM's `help`: the rule commands, then where rotas are managed. */
@@ -61,7 +64,7 @@ export class BotCommands {
     const domain = serverOfUser(options.botUserId);
     const users = new UserDirectory(homeserver);
     const rotas = new RotaService(store.rotas, {
-      domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000,
+      domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000, onChange: options.onRotaChange,
       nameProblem: async (name) => {
         const userId = `@${name}:${domain}` as MatrixUserId;
         if (userId === options.botUserId) return "it is the bridge bot's name";

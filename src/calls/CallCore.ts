@@ -42,6 +42,7 @@ export class CallCore implements WebCallNode {
   private readonly fromParty: FromParty;
   private readonly placement: OutboundPlacement;
   private readonly relay: Relay;
+  private readonly rotaCalls: RotaCalls;
   private readonly remote: RemoteMembers;
 
   /** As src/bridge.ts builds it: the sides are wrapped from the bridge's pieces. */
@@ -59,7 +60,8 @@ export class CallCore implements WebCallNode {
     this.ringing = new Ringing(this.ctx, this.endings, candidates, remote);
     this.ring = new InboundRing(this.ctx, this.ringing, this.endings);
     this.relay = new Relay(this.ctx, this.endings);
-    this.inbound = new InboundSetup(this.ctx, this.ring, this.relay, new RotaCalls(this.ctx, this.ring));
+    this.rotaCalls = new RotaCalls(this.ctx, this.ring);
+    this.inbound = new InboundSetup(this.ctx, this.ring, this.relay, this.rotaCalls);
     this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
     this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
     this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay, remote);
@@ -96,26 +98,36 @@ export class CallCore implements WebCallNode {
       if (session.kind === "outbound" && legs[0]) this.ctx.live.trackOwnCall(session, legs[0]);
       if (session.kind === "inbound") {
         for (const leg of legs) if (leg.state === "preparing" || leg.state === "awaiting_join") this.ctx.live.maybeInvited.add(leg.callId);
-        if (session.state !== "connected") this.ctx.live.noteUnansweredInbound(session.id, legs);
+        if (session.state !== "connected") {
+          this.ctx.live.noteUnansweredInbound(session.id, legs);
+          // Before the lifetime is checked: a rota call that expired while the bridge was down is reported missed.
+          this.rotaCalls.resume(session, legs);
+        }
       }
       if (this.ctx.expired(session)) {
         await this.ctx.withSession(session.id, (current) => this.endings.expire(current));
         continue;
       }
       if (session.state !== "connected") this.armLifetime(session.id, session.expiresAt);
-      if (session.kind === "inbound" && session.state === "ringing") {
-        this.ringing.resumeSteps(session, legs);
-        const waiting = legs.filter((l) => l.state === "preparing");
-        if (waiting.length) {
-          void this.ctx.withSession(session.id, (current, now) => current.kind === "inbound" && isLive(current)
-            ? this.ringing.ringLegs(current, now.filter((l) => l.state === "preparing"), current.ring) : Promise.resolve())
-            .catch((err: Error) => log.warn("could not resume ringing", { callId: session.id, error: err.message }));
-        }
-      }
+      if (session.kind === "inbound" && session.state === "ringing") this.resumeRinging(session, legs);
       // Its setup may never have reached the callee's node; the same session and token make a repeat harmless.
       if (session.kind === "outbound" && session.state === "preparing") void this.placement.place(session);
     }
     if (live.length) log.info("resumed live calls", { count: live.length });
+  }
+
+  /** A ringing session's steps go on with the time they had left; legs not
+   *  yet rung ring; a step that had ended (the bridge stopped before the
+   *  next one rang) hands over to the next. */
+  private resumeRinging(session: InboundSession, legs: readonly Leg[]): void {
+    this.ringing.resumeSteps(session, legs);
+    const waiting = legs.some((l) => l.state === "preparing");
+    const between = !waiting && !legs.some((l) => l.state === "awaiting_join" || l.state === "ringing");
+    if (!waiting && !between) return;
+    void this.ctx.withSession(session.id, (current, now) => {
+      if (current.kind !== "inbound" || !isLive(current)) return Promise.resolve();
+      return waiting ? this.ringing.ringLegs(current, now, current.ring) : this.ringing.next(current);
+    }).catch((err: Error) => log.warn("could not resume ringing", { callId: session.id, error: err.message }));
   }
 
   private armLifetime(id: SessionId, expiresAt: number): void {

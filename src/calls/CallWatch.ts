@@ -25,8 +25,9 @@ export function rungName(r: Rung): MatrixUserId | Address {
  * delays or fails the call it watches.
  */
 export interface CallWatcher {
-  /** A step is ringing: the first step (`previous` empty), or the next
-   *  after `previous` ended unanswered (timed out, declined, failed). */
+  /** A step is ringing (told once its invites are out): the first step
+   *  (`previous` empty), or the next after `previous` ended unanswered
+   *  (timed out, declined, failed). */
   stepRinging(session: InboundSession, ringing: readonly Rung[], previous: readonly Rung[]): void;
   /** `by` answered and connected the session. */
   answered(session: Session, by: Rung): void;

@@ -4,6 +4,7 @@ import { MatrixUserId } from "../ids/matrix";
 import { SessionId, newPartyId, newSessionId, newSessionToken } from "../ids/session";
 import { CallerIdentity } from "../model/callerIdentity";
 import { Leg, LegId, newLeg, pairKey } from "../model/leg";
+import { RotaCall } from "../model/rota";
 import { InboundSession, RingMode, inboundSession, lifetime } from "../model/session";
 import { Hop, SessionDescription, SetupRequest, SetupResponse } from "../protocol/types";
 import { CallContext, displayNameFor, hashToken, setupFingerprint } from "./context";
@@ -29,6 +30,8 @@ export interface RingRequest {
   steps?: readonly number[];
   /** Told how the call rings (a rota's notices). */
   watch?: CallWatcher;
+  /** A call to a rota: kept with the session, so its watcher can be rebuilt after a restart. */
+  rota?: RotaCall;
   /** A rota's members on other nodes, rung by relay at their steps. */
   remote?: readonly RemoteMember[];
   /** The forwarding chain that proved the caller (extended toward those members). */
@@ -100,12 +103,13 @@ export class InboundRing {
         id, virtualUserId, caller: r.caller, callee: r.callee, offer: r.offer, ...lifetime(now, lifetimeMs), via: r.request.via ?? [],
         ring: r.mode, identity: r.proof.identity,
         party: { tokenHash, delivery: r.request.notify ? { mode: "push", notifyUrl: r.request.notify, token, peerNode: r.proof.peerNode } : { mode: "pull" } },
-        setup: { fingerprint, response: { status: "success", sessionId: id, token } },
+        setup: { fingerprint, response: { status: "success", sessionId: id, token } }, ...(r.rota ? { rota: r.rota } : {}),
       });
       const legs = reachable.map((t, position) => newLeg({
         // A direct call's one leg keeps the session id as its Matrix call_id.
-        callId: (position === 0 ? id : newSessionId()) as string as LegId, sessionId: id, position,
+        callId: (position === 0 ? id : newSessionId()) as string as LegId, sessionId: id, position, step: t.step,
         state: r.mode.mode === "sequence" && t.step > firstStep ? "queued" : "preparing",
+        stepEndsAt: r.mode.mode === "sequence" && t.step === firstStep ? now + r.mode.stepMs : null,
         matrixUserId: t.userId, virtualUserId, roomId: t.dm?.roomId ?? null, bridgePartyId: newPartyId(), matrixPartyId: null, matrixVersion: "1",
       }));
       return { session, legs };
@@ -128,7 +132,6 @@ export class InboundRing {
     }
     const { session, legs } = built;
     live.remember(session, legs);
-    if (r.steps) live.ringSteps.set(session.id, reachable.map((t) => t.step));
     if (r.watch) live.watchers.set(session.id, r.watch);
     if (r.remote?.length) this.ringing.remote.plan(session, r.remote, r.chain ?? []);
     live.noteUnansweredInbound(session.id, legs);

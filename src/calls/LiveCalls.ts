@@ -32,12 +32,9 @@ export class LiveCalls {
   readonly maybeInvited = new Set<LegId>();
   /** The last "who is calling" line each DM was told. */
   readonly lastCallerLine = new LruCache<string, string>(10_000);
-  /** Sessions someone watches as they ring (a rota's notices). */
+  /** Sessions someone watches as they ring (a rota's notices; rebuilt from
+   *  the store on resume). */
   readonly watchers = new Map<SessionId, CallWatcher>();
-  /** The step of each leg (by position) of a session whose steps ring
-   *  several legs at once (a rota's "then all"); without one, each leg is its
-   *  own step. Memory only: after a restart the legs ring one at a time. */
-  readonly ringSteps = new Map<SessionId, readonly number[]>();
 
   remember(session: Session, legs?: readonly Leg[]): void {
     this.sessions.set(session.id, session);
@@ -52,11 +49,6 @@ export class LiveCalls {
   busy(userId: string): boolean {
     for (const leg of this.legs.values()) if (leg.matrixUserId === userId && leg.state !== "ended") return true;
     return false;
-  }
-
-  /** A leg's ringing step (see ringSteps). */
-  stepOf(leg: Pick<Leg, "sessionId" | "position">): number {
-    return this.ringSteps.get(leg.sessionId)?.[leg.position] ?? leg.position;
   }
 
   rememberLeg(leg: Leg): void {
@@ -191,7 +183,6 @@ export class LiveCalls {
     this.sessions.delete(id);
     this.legIds.delete(id);
     this.watchers.delete(id);
-    this.ringSteps.delete(id);
   }
 
   close(): void {

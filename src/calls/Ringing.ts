@@ -5,7 +5,7 @@ import { Leg, UNANSWERED_LEG_STATES } from "../model/leg";
 import { InboundSession, RingMode } from "../model/session";
 import { LEG_MOVES, SESSION_MOVES } from "../model/transitions";
 import { Candidates } from "./Candidates";
-import { Rung } from "./CallWatch";
+import { RemoteRung, Rung } from "./CallWatch";
 import { CallContext, displayNameFor } from "./context";
 import { Endings } from "./Endings";
 import * as notices from "./notices";
@@ -27,18 +27,22 @@ export class Ringing {
   constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates,
     readonly remote: RemoteMembers) {}
 
-  /** Rings `legs` of `session` as `mode` says (stored legs: all `preparing`,
-   *  or in sequence the first `preparing` and the rest `queued`). */
+  /** Rings the `preparing` legs of `session` as `mode` says: all of them, or
+   *  in sequence those of the lowest step (stored legs: a step's `preparing`,
+   *  the later ones `queued`). `legs` may hold the session's other legs too:
+   *  the watcher is told which step ended before this one (a resume). */
   async ringLegs(session: InboundSession, legs: readonly Leg[], mode: RingMode = session.ring): Promise<void> {
-    const { live } = this.ctx;
     const preparing = legs.filter((l) => l.state === "preparing");
-    const step = Math.min(...preparing.map((l) => live.stepOf(l)), ...this.remote.queuedSteps(session.id));
-    const first = mode.mode === "all" ? preparing : preparing.filter((l) => live.stepOf(l) === step);
+    const step = Math.min(...preparing.map((l) => l.step), ...this.remote.queuedSteps(session.id));
+    const first = mode.mode === "all" ? preparing : preparing.filter((l) => l.step === step);
     const remote = this.remote.ring(session, mode.mode === "all" ? null : step, mode);
-    if (first.length || remote.length) live.watchers.get(session.id)?.stepRinging(session, [...first, ...remote], []);
     for (const leg of first) {
       if (mode.mode === "sequence") this.armStep(session, leg, mode.stepMs);
       await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
+    }
+    // Told once the invites are out: its notice must not queue ahead of them at the homeserver.
+    if (first.length || remote.length) {
+      this.ctx.live.watchers.get(session.id)?.stepRinging(session, [...first, ...remote], stepBefore(legs, this.remote.endedBefore(session.id, step), step));
     }
   }
 
@@ -111,8 +115,8 @@ export class Ringing {
     return true;
   }
 
-  /** After a restart: the legs of a session in turn that were ringing get a
-   *  fresh step (how much of theirs had passed is not kept). */
+  /** After a restart: the legs of a session in turn that were ringing ring
+   *  for what was left of their step (a step that ended meanwhile ends now). */
   resumeSteps(session: InboundSession, legs: readonly Leg[]): void {
     if (session.ring.mode !== "sequence") return;
     for (const leg of legs) {
@@ -120,9 +124,12 @@ export class Ringing {
     }
   }
 
-  /** A sequence step: the leg rings for `stepMs`, then the next one does. */
+  /** A sequence step: the leg rings until its step ends (`stepMs` from now
+   *  unless the store says when), then the next step does. */
   private armStep(session: InboundSession, leg: Leg, stepMs: number): void {
-    this.ctx.live.armStep(leg.callId, Math.min(stepMs, session.expiresAt - this.ctx.core.now()), () => {
+    const now = this.ctx.core.now();
+    const endsAt = Math.min(leg.stepEndsAt ?? now + stepMs, session.expiresAt);
+    this.ctx.live.armStep(leg.callId, endsAt - now, () => {
       void this.ctx.withSession(session.id, async (current, legs) => {
         const now = legs.find((l) => l.callId === leg.callId);
         if (current.kind !== "inbound" || !now) return;
@@ -143,22 +150,21 @@ export class Ringing {
     const queued = legs.filter((l) => l.state === "queued");
     const remoteSteps = this.remote.queuedSteps(session.id);
     if ((queued.length || remoteSteps.length) && !this.ctx.expired(session)) {
-      const step = Math.min(...queued.map((l) => live.stepOf(l)), ...remoteSteps);
+      const step = Math.min(...queued.map((l) => l.step), ...remoteSteps);
+      // The step's end is stored as it starts: a restart goes on with what is left of it.
+      const stepEndsAt = session.ring.mode === "sequence" ? core.now() + session.ring.stepMs : null;
       const ready: Leg[] = [];
-      for (const leg of queued.filter((l) => live.stepOf(l) === step)) {
-        const moved = await core.store.transitionLeg(leg.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to });
+      for (const leg of queued.filter((l) => l.step === step)) {
+        const moved = await core.store.transitionLeg(leg.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to, stepEndsAt });
         if (moved) ready.push(moved);
       }
       const remote = this.remote.ring(session, step, session.ring);
       if (!ready.length && !remote.length) return;
-      const stepOf = (r: Rung) => ("address" in r ? r.step : live.stepOf(r));
-      const before: Rung[] = [...legs.filter((l) => l.state === "ended" && live.stepOf(l) < step), ...this.remote.endedBefore(session.id, step)];
-      const last = Math.max(...before.map(stepOf));
-      live.watchers.get(session.id)?.stepRinging(session, [...ready, ...remote], before.filter((r) => stepOf(r) === last));
       for (const leg of ready) {
         if (session.ring.mode === "sequence") this.armStep(session, leg, session.ring.stepMs);
         await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
       }
+      live.watchers.get(session.id)?.stepRinging(session, [...ready, ...remote], stepBefore(legs, this.remote.endedBefore(session.id, step), step));
       return;
     }
     if (!SESSION_MOVES.unanswered.from.includes(session.state)) return;
@@ -178,4 +184,12 @@ export class Ringing {
     await this.legFailed(session, leg, "unreachable")
       .catch((e: Error) => log.error("could not end a leg that failed to ring", { callId: leg.callId, error: e.message }));
   }
+}
+
+/** The legs and members on other nodes of the last step before `step` (each
+ *  ended unanswered, or the next step would not ring): what the watcher says did not answer. */
+function stepBefore(legs: readonly Leg[], remote: readonly RemoteRung[], step: number): Rung[] {
+  const before: Rung[] = [...legs.filter((l) => l.state === "ended" && l.step < step), ...remote];
+  const last = Math.max(...before.map((r) => r.step));
+  return before.filter((r) => r.step === last);
 }

@@ -1,24 +1,24 @@
 import { logger } from "../log";
 import { Address, domainOf, localPartOf } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
+import { Leg } from "../model/leg";
 import { CallFacts } from "../model/rules";
-import { Rota, tryParseRotaName } from "../model/rota";
-import { InboundSession, RingMode, Session } from "../model/session";
+import { Rota, RotaCall, tryParseRotaName } from "../model/rota";
+import { InboundSession, RingMode } from "../model/session";
 import { SetupResponse } from "../protocol/types";
 import * as text from "../rota/callNotices";
 import { onCallAt, ringPlan } from "../rota/schedule";
 import { compileRules, decide } from "../rules/evaluate";
-import { CallWatcher, Rung, rungName } from "./CallWatch";
 import { CallContext } from "./context";
 import { InboundRing, RingRequest } from "./InboundRing";
-import { RotaSide } from "./ports";
 import { RemoteMember } from "./MemberPlacement";
+import { RotaWatch } from "./RotaWatch";
 
 const log = logger("rota-calls");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 
 /** What ringing a rota takes from the setup: everything but whom and how. */
-export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch" | "remote">;
+export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch" | "rota" | "remote">;
 
 /**
  * Calls to a rota's address (NAME@homeserver.domain, docs/rotas.md "Calls
@@ -68,44 +68,22 @@ export class RotaCalls {
         }
       }
     });
-    const caller = text.callerText(facts.caller, facts.verified);
-    const watch = new RotaWatch(side, rota, caller, onCall && (onCall.kind === "matrix" ? onCall.userId : onCall.address), plan.stepMs);
+    const call: RotaCall = {
+      name: rota.name, roomId: rota.roomId, caller: text.callerText(facts.caller, facts.verified),
+      onCall: onCall ? (onCall.kind === "matrix" ? onCall.userId : onCall.address) : null,
+    };
+    const watch = new RotaWatch(side, call, plan.stepMs);
     if (targets.length === 0 && remote.length === 0) {
-      watch.send(text.nobodyToRing(caller, skipped));
+      watch.nobodyToRing(skipped);
       return COULD_NOT_ATTEND;
     }
     const mode: RingMode = plan.stepMs === null ? { mode: "all" } : { mode: "sequence", stepMs: plan.stepMs };
-    return this.ringer.ring({ ...ring, targets, steps, mode, watch, remote });
-  }
-}
-
-/** One call's notices in the rota room, sent in order, never in the call's way. */
-class RotaWatch implements CallWatcher {
-  private readonly tried = new Set<text.NoticeMember>();
-  private queue: Promise<void> = Promise.resolve();
-
-  constructor(private readonly side: RotaSide, private readonly rota: Rota, private readonly caller: string,
-    private readonly onCall: text.NoticeMember | undefined, private readonly stepMs: number | null) {}
-
-  stepRinging(_session: InboundSession, ringing: readonly Rung[], previous: readonly Rung[]): void {
-    const first = this.tried.size === 0;
-    const members = ringing.map(rungName);
-    for (const m of members) this.tried.add(m);
-    this.send(first ? text.ringingFirst(this.caller, members, this.onCall)
-      : text.escalated(previous.map((r) => ({ userId: rungName(r), declined: r.endReason === "declined" })), this.stepMs, members, this.onCall));
+    return this.ringer.ring({ ...ring, targets, steps, mode, watch, rota: call, remote });
   }
 
-  answered(session: Session, by: Rung): void {
-    this.send(text.answered(rungName(by), (session.answeredAt ?? session.createdAt) - session.createdAt));
-  }
-
-  endedUnanswered(session: Session, event: "hangup" | "expire" | "unanswered" | "glare_lost"): void {
-    if (session.endReason === "party_hangup") this.send(text.callerHungUp((session.endedAt ?? session.createdAt) - session.createdAt));
-    else if (event === "unanswered" || event === "expire") this.send(text.missed(this.tried.size));
-  }
-
-  send(notice: text.RotaNotice): void {
-    this.queue = this.queue.then(() => this.side.notice(this.rota.roomId, notice.body, notice.mentions))
-      .catch((err: Error) => { log.warn("could not leave a notice in the rota room", { rota: this.rota.name, error: err.message }); });
+  /** After a restart: a stored rota call's room notices go on. */
+  resume(session: InboundSession, legs: readonly Leg[]): void {
+    const side = this.ctx.core.rotas;
+    if (side && session.rota) this.ctx.live.watchers.set(session.id, RotaWatch.resumed(side, { ...session, rota: session.rota }, legs));
   }
 }

@@ -71,8 +71,8 @@ export function rotaConnector(r: {
       const state = await r.homeserver.roomState(r.botUserId, rota.roomId);
       return joinedInJoinOrder(state, (userId) => !r.isMember(userId)).map((userId) => ({ kind: "matrix", userId }));
     },
-    notice: async (roomId, body, mentions) => {
-      await r.homeserver.sendEvent(r.botUserId, roomId, "m.room.message", { msgtype: "m.notice", body, "m.mentions": { user_ids: [...mentions] } });
+    notice: async (roomId, body, mentions, txnId) => {
+      await r.homeserver.sendEvent(r.botUserId, roomId, "m.room.message", { msgtype: "m.notice", body, "m.mentions": { user_ids: [...mentions] } }, txnId);
     },
     bridgeDefault: r.bridgeDefault,
     bot: r.botUserId,

@@ -65,8 +65,9 @@ export interface RotaSide {
   /** The rotation order: the rota's own, or the room's joined users of this
    *  homeserver in join order. */
   members(rota: Rota): Promise<RotaMember[]>;
-  /** An m.notice from the bot in the rota's room, mentioning `mentions`. */
-  notice(roomId: RoomId, body: string, mentions: readonly MatrixUserId[]): Promise<void>;
+  /** An m.notice from the bot in the rota's room, mentioning `mentions`;
+   *  `txnId` makes a resend (after a restart) the same message. */
+  notice(roomId: RoomId, body: string, mentions: readonly MatrixUserId[], txnId?: string): Promise<void>;
   /** What a rota without rules does (config rules.defaultAction). */
   bridgeDefault: DefaultAction;
   /** The bridge bot: it stands for the forwarding user when a rota's rules

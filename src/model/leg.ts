@@ -24,6 +24,14 @@ export interface Leg {
   sessionId: SessionId;
   /** 0, 1, 2 … the order legs are rung in. */
   position: number;
+  /** The ringing step the leg belongs to (ascending with position): legs of
+   *  one step ring at once (a rota's "then all"); a direct call's legs are
+   *  each their own step. */
+  step: number;
+  /** In sequence, when the leg's step ends if nobody answers (ms since the
+   *  epoch): kept, so a restart goes on with the step's time left. null
+   *  while the leg waits its turn, or when every leg rings at once. */
+  stepEndsAt: number | null;
   state: LegState;
   matrixUserId: MatrixUserId;
   virtualUserId: MatrixUserId;
@@ -43,8 +51,9 @@ export function isLiveLeg(leg: Pick<Leg, "state">): boolean {
   return leg.state !== "ended";
 }
 
-export function newLeg(l: Omit<Leg, "endReason">): Leg {
-  return { ...l, endReason: null };
+/** A leg not yet rung: its own step (the position) unless told otherwise. */
+export function newLeg(l: Omit<Leg, "endReason" | "step" | "stepEndsAt"> & Partial<Pick<Leg, "step" | "stepEndsAt">>): Leg {
+  return { step: l.position, stepEndsAt: null, ...l, endReason: null };
 }
 
 export interface LegPatch {
@@ -53,6 +62,7 @@ export interface LegPatch {
   matrixPartyId?: string | null;
   matrixVersion?: string;
   endReason?: string;
+  stepEndsAt?: number | null;
 }
 
 /** The pair mutex key of a leg: calls between one Matrix user and one WebCall

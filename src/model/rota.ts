@@ -95,3 +95,14 @@ export interface RingPlan {
 export function sameMember(a: RotaMember, b: RotaMember): boolean {
   return a.kind === "matrix" ? b.kind === "matrix" && a.userId === b.userId : b.kind === "address" && a.address === b.address;
 }
+
+/** A call to a rota, as the rota room's notices need it: kept with the
+ *  session (src/calls/RotaWatch.ts), so they go on after a restart. */
+export interface RotaCall {
+  name: RotaName;
+  roomId: RoomId;
+  /** The caller as the notices show them ("alf@customer.com ✓"). */
+  caller: string;
+  /** Who was on call when the call came in: a Matrix user, or a member on another node. */
+  onCall: MatrixUserId | Address | null;
+}

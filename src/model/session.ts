@@ -3,6 +3,7 @@ import { MatrixUserId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { SessionDescription } from "../protocol/types";
 import { CallerIdentity } from "./callerIdentity";
+import { RotaCall } from "./rota";
 
 /**
  * A session is the WebCall side of one call attempt: what the other party
@@ -77,6 +78,8 @@ export interface InboundSession extends SessionBase {
   identity: CallerIdentity;
   party: PartyLink;
   setup: SetupRecord;
+  /** Set when the call is to a rota (its room is told how it rings). */
+  rota?: RotaCall;
 }
 
 export interface OutboundSession extends SessionBase {

@@ -30,6 +30,9 @@ export interface RotaServiceOptions {
   nameProblem(name: RotaName): Promise<string | undefined>;
   /** Attempts of one edit that keeps losing races; default 10. */
   maxEditAttempts?: number;
+  /** Told after a rota was created, changed or deleted (the handover
+   *  announcer sets its timer again, HandoverAnnouncer.edited). */
+  onChange?(name: RotaName): void;
 }
 
 export const NOT_A_ROTA = "This room is not a rota yet. A moderator can make it one with rota create NAME, e.g. rota create on-call.";
@@ -65,7 +68,9 @@ export class RotaService {
       if (problem) throw new RuleError(`A rota can't be called ${name}: ${problem}.`, name);
       const rota = newRota(name, roomId, { ...this.context, domain: this.opts.domain, zone: this.opts.defaultTimeZone, now });
       switch (await this.store.saveRota(rota, 0)) {
-        case "saved": return saved(rota, 1);
+        case "saved":
+          this.opts.onChange?.(name);
+          return saved(rota, 1);
         case "name_taken": throw new RuleError(`Another room already is the rota ${name}@${this.opts.domain.toLowerCase()}; choose another name.`, name);
         case "room_taken":
         case "conflict": throw new RuleError("Someone made this room a rota at the same moment; send rota to see it.", "create");
@@ -82,7 +87,10 @@ export class RotaService {
         if (!before) throw new RuleError(NOT_A_ROTA, "rota");
         const next = applyRotaEdit(before, edit, { ...this.context, now });
         const result = await this.store.saveRota(next, before.version);
-        if (result === "saved") return { before, after: saved(next, before.version + 1) };
+        if (result === "saved") {
+          this.opts.onChange?.(before.name);
+          return { before, after: saved(next, before.version + 1) };
+        }
         if (attempt >= attempts) throw new RuleError("The rota is being changed elsewhere at this moment; try again.", "rota");
         await sleep(Math.random() * 5 * attempt);
       }
@@ -95,7 +103,10 @@ export class RotaService {
       for (let attempt = 1; ; attempt++) {
         const rota = await this.store.getRotaByRoom(roomId);
         if (!rota) throw new RuleError(NOT_A_ROTA, "rota");
-        if (await this.store.deleteRota(rota.name, rota.version)) return rota;
+        if (await this.store.deleteRota(rota.name, rota.version)) {
+          this.opts.onChange?.(rota.name);
+          return rota;
+        }
         if (attempt >= (this.opts.maxEditAttempts ?? 10)) throw new RuleError("The rota is being changed elsewhere at this moment; try again.", "rota");
       }
     });

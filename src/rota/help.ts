@@ -50,7 +50,7 @@ function list(title: string, entries: readonly HelpEntry[]): Message {
 }
 
 export function renderRotaHelp(): Message {
-  const intro = "A room can be an on-call rota: calls to its address ring whoever is on call. Anyone in the room can read it; members who may change the room's settings can change it.";
+  const intro = "A room can be an on-call rota: calls to its address ring whoever is on call. Anyone in the room can read it; members who may change the room's settings can change it. I tell the room when the person on call changes, and remind the next person an hour before their shift.";
   const parts = [list("To read:", READ), list("To change:", CHANGE)];
   return {
     body: [intro, ...parts.map((p) => p.body)].join("\n"),

@@ -1,7 +1,7 @@
 import { RoomId } from "../ids/matrix";
 import { Rota, RotaName } from "../model/rota";
 import { LruCache } from "../util/LruCache";
-import { RotaRoom, RotaSave, RotaStore } from "./RotaStore";
+import { RotaAnnounced, RotaRoom, RotaSave, RotaStore } from "./RotaStore";
 
 /** Rota lookups by name trusted this long before the store is read again:
  *  how late this process sees a rota another bridge instance created, changed
@@ -72,5 +72,13 @@ export class CachedRotas implements RotaStore {
 
   deleteRotaRoom(roomId: RoomId): Promise<void> {
     return this.inner.deleteRotaRoom(roomId);
+  }
+
+  getAnnounced(name: RotaName): Promise<RotaAnnounced | undefined> {
+    return this.inner.getAnnounced(name);
+  }
+
+  saveAnnounced(name: RotaName, next: Omit<RotaAnnounced, "version">, expectedVersion: number): Promise<boolean> {
+    return this.inner.saveAnnounced(name, next, expectedVersion);
   }
 }

@@ -1,6 +1,18 @@
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { Rota, RotaName } from "../model/rota";
 
+/** What a rota's room was last told of its schedule (src/rota/announcements.ts's Announced). */
+export interface RotaAnnounced {
+  /** The person announced as on call (their memberKey); null: nobody. */
+  member: string | null;
+  /** The start of the shift in force when last looked at. */
+  shiftFrom: number | null;
+  /** The shift last reminded of. */
+  reminded: string | null;
+  /** Compare-and-set version (0 = never saved). */
+  version: number;
+}
+
 /** A group room the bot stays in to answer `rota …` (with or without a rota). */
 export interface RotaRoom {
   roomId: RoomId;
@@ -40,4 +52,11 @@ export interface RotaStore {
   getRotaRoom(roomId: RoomId): Promise<RotaRoom | undefined>;
   /** Forgets the room (the bot left it or was removed); its rota, if any, stays. */
   deleteRotaRoom(roomId: RoomId): Promise<void>;
+
+  /** What the rota's room was last told (handover announcements); undefined: nothing yet. */
+  getAnnounced(name: RotaName): Promise<RotaAnnounced | undefined>;
+  /** Saves `next` as version expectedVersion + 1, only if the stored version is
+   *  still expectedVersion (0 = none yet) and the rota exists; false otherwise
+   *  (another instance told the room first, or the rota is gone). */
+  saveAnnounced(name: RotaName, next: Omit<RotaAnnounced, "version">, expectedVersion: number): Promise<boolean>;
 }

@@ -1,7 +1,7 @@
 import { MatrixUserId, RoomId } from "../ids/matrix";
 import { UserRules } from "../model/rules";
 import { Escalation, Override, Rota, RotaMember, RotaName, Rotation } from "../model/rota";
-import { RotaRoom, RotaSave, RotaStore } from "./RotaStore";
+import { RotaAnnounced, RotaRoom, RotaSave, RotaStore } from "./RotaStore";
 import { SqlClient } from "./sql";
 
 /** Rotas in SQL (006_rotas.sql). Each save is one conditional statement. */
@@ -53,6 +53,12 @@ const SQL = {
     ON CONFLICT (room_id) DO UPDATE SET invited_by = EXCLUDED.invited_by, joined_at = EXCLUDED.joined_at`,
   getRotaRoom: "SELECT room_id, invited_by, joined_at FROM rota_rooms WHERE room_id = $1",
   deleteRotaRoom: "DELETE FROM rota_rooms WHERE room_id = $1",
+  getAnnounced: "SELECT member, shift_from, reminded, version FROM rota_announcements WHERE name = $1",
+  /** The first save: only for a rota that exists, and only once (a racing one inserts nothing). */
+  insertAnnounced: `INSERT INTO rota_announcements (name, member, shift_from, reminded, version)
+    SELECT $1, $2, $3, $4, 1 WHERE EXISTS (SELECT 1 FROM rotas WHERE name = $1) ON CONFLICT (name) DO NOTHING RETURNING 1 AS saved`,
+  updateAnnounced: `UPDATE rota_announcements SET member = $2, shift_from = $3, reminded = $4, version = version + 1
+    WHERE name = $1 AND version = $5 RETURNING 1 AS saved`,
 } as const;
 
 /** Exactly the rules' chosen fields, so nothing else a caller passes is saved. */
@@ -106,5 +112,18 @@ export class SqlRotas implements RotaStore {
 
   async deleteRotaRoom(roomId: RoomId): Promise<void> {
     await this.db.query(SQL.deleteRotaRoom, [roomId]);
+  }
+
+  async getAnnounced(name: RotaName): Promise<RotaAnnounced | undefined> {
+    const [row] = await this.db.query<{ member: string | null; shift_from: string | number | null; reminded: string | null; version: number }>(
+      SQL.getAnnounced, [name]);
+    return row && { member: row.member, shiftFrom: row.shift_from === null ? null : Number(row.shift_from), reminded: row.reminded, version: row.version };
+  }
+
+  async saveAnnounced(name: RotaName, next: Omit<RotaAnnounced, "version">, expectedVersion: number): Promise<boolean> {
+    const params = [name, next.member, next.shiftFrom, next.reminded];
+    const rows = expectedVersion === 0 ? await this.db.query(SQL.insertAnnounced, params)
+      : await this.db.query(SQL.updateAnnounced, [...params, expectedVersion]);
+    return rows.length > 0;
   }
 }

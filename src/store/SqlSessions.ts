@@ -21,8 +21,10 @@ const S = SESSION_COLUMNS.join(", ");
 const L = LEG_COLUMNS.join(", ");
 /** legs' columns from the `legs` table where a statement joins another. */
 const LQ = LEG_COLUMNS.map((c) => `legs.${c}`).join(", ");
-/** The legs' columns and SQL types, for jsonb_to_recordset. */
-const LEG_TYPES = LEG_COLUMNS.map((c) => `${c} ${c === "position" ? "integer" : "text"}`).join(", ");
+/** The legs' columns' SQL types (the rest are text), for jsonb_to_recordset and parameters. */
+const LEG_TYPE: Partial<Record<string, string>> = { position: "integer", step: "integer", step_ends_at: "bigint" };
+const legType = (c: string): string => LEG_TYPE[c] ?? "text";
+const LEG_TYPES = LEG_COLUMNS.map((c) => `${c} ${legType(c)}`).join(", ");
 /** Must match the partial indexes' predicates in 005_sessions_legs.sql. */
 const LIVE_SESSION = "state NOT IN ('ended', 'replaced')";
 const LIVE_LEG = "state <> 'ended'";
@@ -42,7 +44,7 @@ const SQL = {
   insertWithLeg: `WITH s AS (
       INSERT INTO sessions (${S}) VALUES (${SESSION_COLUMNS.map((c, i) => placeholder(c, i + 1)).join(", ")})
       ON CONFLICT (session_id) DO NOTHING RETURNING session_id)
-    INSERT INTO legs (${L}) SELECT ${LEG_COLUMNS.map((c, i) => `$${SESSION_COLUMNS.length + 1 + i}${c === "position" ? "::integer" : "::text"}`).join(", ")}
+    INSERT INTO legs (${L}) SELECT ${LEG_COLUMNS.map((c, i) => `$${SESSION_COLUMNS.length + 1 + i}::${legType(c)}`).join(", ")}
       FROM s RETURNING call_id`,
   getSession: `SELECT ${S} FROM sessions WHERE session_id = $1`,
   getLeg: `SELECT ${L} FROM legs WHERE call_id = $1`,

@@ -3,6 +3,7 @@ import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { CallerIdentity, UNVERIFIED } from "../model/callerIdentity";
 import { Leg, LegId, LegPatch, LegState } from "../model/leg";
+import { RotaCall } from "../model/rota";
 import { PartyLink, Session, SessionPatch, SessionState } from "../model/session";
 import { SessionDescription } from "../protocol/types";
 
@@ -17,12 +18,13 @@ export const SESSION_COLUMNS = [
   "session_id", "kind", "state", "virtual_user_id", "caller_address", "callee_address", "forwarded_by", "peer_session",
   "token_hash", "notify_url", "notify_token", "peer_node", "offer", "answer", "lifetime_ms", "created_at", "expires_at",
   "answered_at", "ended_at", "end_reason", "replaced_by", "via", "setup_fingerprint", "setup_response", "caller_identity", "ring_step_ms",
+  "rota_call",
 ] as const;
 export const LEG_COLUMNS = [
   "call_id", "session_id", "position", "state", "matrix_user_id", "virtual_user_id", "room_id", "bridge_party_id",
-  "matrix_party_id", "matrix_version", "end_reason",
+  "matrix_party_id", "matrix_version", "end_reason", "step", "step_ends_at",
 ] as const;
-export const JSON_COLUMNS = new Set(["offer", "answer", "via", "setup_response", "caller_identity"]);
+export const JSON_COLUMNS = new Set(["offer", "answer", "via", "setup_response", "caller_identity", "rota_call"]);
 
 /** int8 arrives as a string from pg, as a number from PGlite and from jsonb. */
 type Int8 = string | number;
@@ -34,12 +36,13 @@ export interface SessionRow {
   offer: SessionDescription; answer: SessionDescription | null; lifetime_ms: Int8; created_at: Int8; expires_at: Int8;
   answered_at: Int8 | null; ended_at: Int8 | null; end_reason: string | null; replaced_by: string | null; via: string[];
   setup_fingerprint: string | null; setup_response: Record<string, unknown> | null; caller_identity: CallerIdentity | null;
-  ring_step_ms: number | null;
+  ring_step_ms: number | null; rota_call: RotaCall | null;
 }
 
 export interface LegRow {
   call_id: string; session_id: string; position: number; state: LegState; matrix_user_id: string; virtual_user_id: string;
   room_id: string | null; bridge_party_id: string; matrix_party_id: string | null; matrix_version: string; end_reason: string | null;
+  step: number; step_ends_at: Int8 | null;
 }
 
 type SessionColumn = (typeof SESSION_COLUMNS)[number];
@@ -79,7 +82,7 @@ export function toSession(row: SessionRow): Session {
     case "inbound":
       return { ...base, kind: "inbound", caller, callee, identity: row.caller_identity ?? UNVERIFIED,
         ring: row.ring_step_ms === null ? { mode: "all" } : { mode: "sequence", stepMs: row.ring_step_ms },
-        party: required(party, row, "token"), setup };
+        party: required(party, row, "token"), setup, ...(row.rota_call ? { rota: row.rota_call } : {}) };
     case "outbound":
       return { ...base, kind: "outbound", caller: required(caller, row, "caller"), callee, party };
     case "relay_in":
@@ -113,6 +116,7 @@ export function sessionValues(s: Session): unknown[] {
     replaced_by: s.replacedBy, via: s.via, setup_fingerprint: setup?.fingerprint ?? null, setup_response: setup?.response ?? null,
     caller_identity: s.kind === "inbound" || s.kind === "relay_in" ? s.identity : null,
     ring_step_ms: s.kind === "inbound" && s.ring.mode === "sequence" ? s.ring.stepMs : null,
+    rota_call: s.kind === "inbound" ? s.rota ?? null : null,
   } as Record<SessionColumn, unknown>;
   return SESSION_COLUMNS.map((c) => encode(c, row[c]));
 }
@@ -136,13 +140,13 @@ export function toLeg(row: LegRow): Leg {
     callId: row.call_id as LegId, sessionId: row.session_id as SessionId, position: row.position, state: row.state,
     matrixUserId: row.matrix_user_id as MatrixUserId, virtualUserId: row.virtual_user_id as MatrixUserId,
     roomId: row.room_id as RoomId | null, bridgePartyId: row.bridge_party_id, matrixPartyId: row.matrix_party_id,
-    matrixVersion: row.matrix_version, endReason: row.end_reason,
+    matrixVersion: row.matrix_version, endReason: row.end_reason, step: row.step, stepEndsAt: num(row.step_ends_at),
   };
 }
 
 export function legValues(l: Leg): unknown[] {
   return [l.callId, l.sessionId, l.position, l.state, l.matrixUserId, l.virtualUserId, l.roomId, l.bridgePartyId,
-    l.matrixPartyId, l.matrixVersion, l.endReason];
+    l.matrixPartyId, l.matrixVersion, l.endReason, l.step, l.stepEndsAt];
 }
 
 export function legPatchColumns(patch: LegPatch): [LegColumn, unknown][] {
@@ -152,6 +156,7 @@ export function legPatchColumns(patch: LegPatch): [LegColumn, unknown][] {
   if (patch.matrixPartyId !== undefined) out.push(["matrix_party_id", patch.matrixPartyId]);
   if (patch.matrixVersion !== undefined) out.push(["matrix_version", patch.matrixVersion]);
   if (patch.endReason !== undefined) out.push(["end_reason", patch.endReason]);
+  if (patch.stepEndsAt !== undefined) out.push(["step_ends_at", patch.stepEndsAt]);
   return out;
 }
 

@@ -125,7 +125,7 @@ export interface Harness {
 }
 
 /** `store`: options of a store to open (e.g. one a test migrated); default a fresh PGlite. */
-export async function startHarness(opts: { store?: OpenStoreOptions; matrix?: FakeMatrix; rotas?: RotaSide } = {}): Promise<Harness> {
+export async function startHarness(opts: { store?: OpenStoreOptions; matrix?: FakeMatrix; rotas?: RotaSide; now?: () => number } = {}): Promise<Harness> {
   const dir = await mkdtemp(path.join(tmpdir(), "webcall-core-unit-"));
   const store = await openStore(opts.store ?? { dataDir: path.join(dir, "db") });
   const matrix = opts.matrix ?? new FakeMatrix();
@@ -138,7 +138,7 @@ export async function startHarness(opts: { store?: OpenStoreOptions; matrix?: Fa
     maxForwardHops: 5, forwardBudgetMs: 1000, store, matrix, party, virtualUsers,
     localUsers: new LocalUsers(DOMAIN, (id) => virtualUsers.isVirtual(id)),
     keys, callers: { identify: async () => ({ identity: UNVERIFIED, chain: [] }) } as unknown as CallerCheck,
-    self: { publicUrl: "http://127.0.0.1:1/webcall", domain: DOMAIN }, now: Date.now, clock: new ManualClock(),
+    self: { publicUrl: "http://127.0.0.1:1/webcall", domain: DOMAIN }, now: opts.now ?? Date.now, clock: new ManualClock(),
     ...(opts.rotas ? { rotas: opts.rotas } : {}),
   };
   const cores: CallCore[] = [new CallCore(deps)];

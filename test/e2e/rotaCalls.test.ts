@@ -182,4 +182,102 @@ describe("calls to an on-call rota", () => {
     await session.hangup();
     await bob.waitForCallState(atBob, "ended");
   });
+  /** A date in the rota's zone (UTC in the fixture), `days` from now, as commands take it. */
+  const day = (days: number) => new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+
+  it("an override moves the call to the covering member, who is rung first and answers", async () => {
+    expect(await say("rota escalate 20s")).toMatch(/^Escalation:/);
+    const added = await say(`rota cover @carol:example.org until ${day(1)} 18:00`);
+    const coverId = /^Added cover (\d+):/.exec(added)?.[1];
+    expect(coverId).toBeDefined();
+    const others = alice.calls.length + bob.calls.length;
+    const { peer, session } = await ring("alf@employer.com");
+    const first = await notice("Call from alf@employer.com (not verified) — ringing @carol:example.org (on call)");
+    expect(first.content["m.mentions"]).toEqual({ user_ids: ["@carol:example.org"] });
+    const atCarol = await carol.waitForIncomingCall({ roomId: dms.carol });
+    expect(atCarol.callId).toBe(session.sessionId);
+    expect(alice.calls.length + bob.calls.length).toBe(others);
+    await carol.answer(atCarol);
+    await connect(peer, session, carol, atCarol);
+    await waitFor(async () => (await botMessages()).find((e) => /^Answered by @carol:example\.org after \d+ s$/.test(e.content.body)), 10_000, "the answer's notice");
+    await session.hangup();
+    await carol.waitForCallState(atCarol, "ended");
+    expect(await say(`rota uncover ${coverId}`)).toBe(`Removed cover ${coverId}.`);
+  });
+
+  it("a member busy on a bridged call is skipped at once: the next one rings first", async () => {
+    // bob, on call, takes a direct call from alf.
+    const direct = new WebCallCaller({ setupActive: true });
+    peers.push(direct);
+    const res = await postJson(fx.webcallUrl, { callerId: "alf@employer.com", calleeId: "bob@example.org", offer: await direct.offer(), lifetime: 50_000 });
+    expect(res.body.status).toBe("success");
+    const directSession = new WebCallSession(fx.webcallUrl, res.body.sessionId, res.body.token);
+    const atBob = await bob.waitForIncomingCall({ roomId: dms.bob });
+    await bob.answer(atBob);
+    await connect(direct, directSession, bob, atBob);
+    const bobCalls = bob.calls.length;
+    // A call to the rota now rings carol first, with no step spent on bob.
+    const { session } = await ring("alf@employer.com");
+    const first = await notice("Call from alf@employer.com (not verified) — ringing @carol:example.org");
+    expect(first.content["m.mentions"]).toEqual({ user_ids: ["@carol:example.org"] });
+    const atCarol = await carol.waitForIncomingCall({ roomId: dms.carol });
+    expect(atCarol.callId).toBe(session.sessionId);
+    expect(bob.calls.length).toBe(bobCalls);
+    await session.hangup();
+    await carol.waitForCallState(atCarol, "ended");
+    await directSession.hangup();
+    await bob.waitForCallState(atBob, "ended");
+  });
+
+  it("a restart mid-escalation goes on with the step's time left, the next member rings and the room is still told", async () => {
+    expect(await say("rota escalate 30s")).toMatch(/^Escalation:/);
+    const firstBody = "Call from alf@employer.com (not verified) — ringing @bob:example.org (on call)";
+    const firstsBefore = (await botMessages()).filter((e) => e.content.body === firstBody).length;
+    const { peer, session } = await ring("alf@employer.com");
+    await waitFor(async () => (await botMessages()).filter((e) => e.content.body === firstBody).length > firstsBefore, 15_000, "the first notice");
+    const atBob = await bob.waitForIncomingCall({ roomId: dms.bob });
+    // The bridge stops; on its clock 25 s of bob's 30 s step pass before it is back.
+    fx.setClock(new Date(Date.now() + 25_000).toISOString());
+    try {
+      await fx.restartBridge();
+      // What was left of bob's step, not a fresh 30 s: carol rings well before that.
+      const atCarol = await carol.waitForIncomingCall({ roomId: dms.carol, timeoutMs: 20_000 });
+      await bob.waitForCallState(atBob, "ended");
+      const next = await notice("@bob:example.org did not answer in 30 s — ringing @carol:example.org");
+      expect(next.content["m.mentions"]).toEqual({ user_ids: ["@carol:example.org"] });
+      await carol.answer(atCarol);
+      await connect(peer, session, carol, atCarol);
+      await waitFor(async () => (await botMessages()).find((e) => /^Answered by @carol:example\.org after \d+ s$/.test(e.content.body)), 10_000, "the answer's notice");
+      // The first notice was not sent again by the new process.
+      expect((await botMessages()).filter((e) => e.content.body === firstBody)).toHaveLength(firstsBefore + 1);
+      await session.hangup();
+      await carol.waitForCallState(atCarol, "ended");
+    } finally {
+      fx.setClock();
+    }
+  });
+
+  it("handovers are announced when they happen and the next member is reminded an hour ahead, with mentions", async () => {
+    // Monday 1 March 2027, 07:59:30 in London (GMT): bob's week ends at 09:00.
+    fx.setClock("2027-03-01T07:59:30Z");
+    try {
+      expect(await say("rota weekly mon 09:00 Europe/London")).toMatch(/^Shifts are now weekly, handover Mon\w* 09:00 Europe\/London/);
+      const added = await say("rota cover @alice:example.org from 2027-03-01 09:00 until 2027-03-01 18:00");
+      const coverId = /^Added cover (\d+):/.exec(added)?.[1];
+      // At 08:00, an hour before alice's cover.
+      const reminder = await notice(`Reminder: @alice:example.org is on call (cover ${coverId}) from Mon 1 Mar 09:00 until Mon 1 Mar 18:00 (Europe/London)`, 60_000);
+      expect(reminder.content["m.mentions"]).toEqual({ user_ids: ["@alice:example.org"] });
+      // Just before the handover (any edit sets the announcer's timer again by the moved clock).
+      fx.setClock("2027-03-01T08:59:45Z");
+      expect(await say("rota escalate 20s")).toMatch(/^Escalation:/);
+      const handover = await notice(`@alice:example.org is on call (cover ${coverId}) until Mon 1 Mar 18:00 (Europe/London); next: @carol:example.org`, 60_000);
+      expect(handover.content["m.mentions"]).toEqual({ user_ids: ["@alice:example.org"] });
+      // Told once each.
+      const bodies = (await botMessages()).map((e) => e.content.body);
+      expect(bodies.filter((b) => b === reminder.content.body)).toHaveLength(1);
+      expect(bodies.filter((b) => b === handover.content.body)).toHaveLength(1);
+    } finally {
+      fx.setClock();
+    }
+  });
 });

@@ -101,5 +101,27 @@ export function rotasContract(getStore: () => Store): void {
       expect(await store.rotas.getRotaRoom(rota.roomId)).toBeUndefined();
       expect(await store.rotas.getRotaByRoom(rota.roomId)).toBeDefined();
     });
+
+    test("what the room was told: saved once per version, only for a rota that exists, gone with the rota", async () => {
+      const rota = aRota();
+      const told = { member: "matrix:@bob:example.org", shiftFrom: Date.UTC(2026, 11, 7, 9), reminded: null };
+      expect(await store.rotas.saveAnnounced(rota.name, told, 0)).toBe(false);
+      expect(await store.rotas.saveRota(rota, 0)).toBe("saved");
+      expect(await store.rotas.getAnnounced(rota.name)).toBeUndefined();
+      // Two instances telling the room at once: one save wins.
+      const firsts = await Promise.all([store.rotas.saveAnnounced(rota.name, told, 0), store.rotas.saveAnnounced(rota.name, told, 0)]);
+      expect(firsts.filter(Boolean)).toHaveLength(1);
+      expect(await store.rotas.getAnnounced(rota.name)).toEqual({ ...told, version: 1 });
+      const next = { member: "address:carol@hello.com", shiftFrom: Date.UTC(2026, 11, 14, 9), reminded: "matrix:@alice:example.org@1800000000000" };
+      expect(await store.rotas.saveAnnounced(rota.name, next, 0)).toBe(false);
+      expect(await store.rotas.saveAnnounced(rota.name, next, 1)).toBe(true);
+      expect(await store.rotas.saveAnnounced(rota.name, told, 1)).toBe(false);
+      expect(await store.rotas.getAnnounced(rota.name)).toEqual({ ...next, version: 2 });
+      expect(await store.rotas.deleteRota(rota.name, 1)).toBe(true);
+      expect(await store.rotas.getAnnounced(rota.name)).toBeUndefined();
+      // A new rota of the same name starts with nothing told.
+      expect(await store.rotas.saveRota({ ...rota, roomId: `!${unique()}:example.org` as RoomId }, 0)).toBe("saved");
+      expect(await store.rotas.getAnnounced(rota.name)).toBeUndefined();
+    });
   });
 }

@@ -1,8 +1,9 @@
 import { newSessionId } from "../../src/ids/session";
 import { LegId } from "../../src/model/leg";
+import { RotaName } from "../../src/model/rota";
 import { SESSION_MOVES } from "../../src/model/transitions";
 import { Store } from "../../src/store";
-import { inbound, legOf, memberOut, outbound, relayPair, room, tick, unique } from "./sessionFixtures";
+import { inbound, legOf, memberOut, outbound, relayPair, room, tick, unique, user } from "./sessionFixtures";
 
 /** The sessions-and-legs part of the Store contract (run by contract.ts on each engine). */
 export function sessionsContract(getStore: () => Store): void {
@@ -39,6 +40,30 @@ export function sessionsContract(getStore: () => Store): void {
       await store.insertSession(attempt, []);
       expect(await store.getSession(attempt.id)).toEqual(attempt);
       expect(await store.getSession(newSessionId())).toBeUndefined();
+    });
+
+    test("a rota call keeps its rota and each leg its step and the step's end, for a restart", async () => {
+      const rota = { name: "on-call" as RotaName, roomId: room(`!${unique()}:example.org`), caller: "alf@employer.com ✓", onCall: user("@bob:example.org") };
+      const a = inbound({ rota });
+      const endsAt = tick() + 20_000;
+      const legs = [legOf(a.id, 0, { state: "preparing", stepEndsAt: endsAt }), legOf(a.id, 1, { state: "queued", step: 1 }), legOf(a.id, 2, { state: "queued", step: 1 })];
+      expect(await store.insertSession(a, legs)).toEqual({ inserted: true });
+      expect(await store.getSessionWithLegs(a.id)).toEqual({ session: a, legs });
+      // One leg alone takes the one-leg insert's typed parameters.
+      const single = inbound({ rota: { ...rota, onCall: null } });
+      const only = legOf(single.id, 0, { state: "preparing", step: 3, stepEndsAt: endsAt });
+      await store.insertSession(single, [only]);
+      expect(await store.getSessionWithLegs(single.id)).toEqual({ session: single, legs: [only] });
+      // The next step's end is set as it starts ringing, conditionally on the leg still being queued.
+      const next = tick() + 40_000;
+      expect(await store.transitionLeg(legs[1]!.callId, ["queued"], { state: "preparing", stepEndsAt: next }))
+        .toEqual({ ...legs[1], state: "preparing", stepEndsAt: next });
+      expect(await store.transitionLeg(legs[1]!.callId, ["queued"], { state: "preparing", stepEndsAt: 1 })).toBeUndefined();
+      expect((await store.getLeg(legs[1]!.callId))?.stepEndsAt).toBe(next);
+      // A direct call has no rota.
+      const direct = inbound();
+      await store.insertSession(direct, [legOf(direct.id)]);
+      expect(await store.getSession(direct.id)).not.toHaveProperty("rota");
     });
 
     test("an existing session id inserts nothing and returns the existing session; concurrent inserts: one wins", async () => {
