@@ -8,6 +8,9 @@ import { HomeserverClient } from "../src/matrix/HomeserverClient";
 import { CallerCheck } from "../src/signing/CallerCheck";
 import { RequestVerifier } from "../src/signing/RequestVerifier";
 import { summary } from "./stats";
+import { InboundSetup } from "../src/calls/InboundSetup";
+import { SqlSessions } from "../src/store/SqlSessions";
+import { PgliteClient } from "../src/store/pglite";
 
 let bridge: RunningBridge | undefined;
 
@@ -70,6 +73,34 @@ client.request = async function (this: HomeserverClient, method, path, ...rest) 
   return result;
 };
 
+// Marks on the machine's clock along each setup (its session id from the
+// request, or the session's): setup() entered, the store insert begun and
+// done. With the invite PUT's start, the driver splits the bridge's part.
+const marks = new Map<string, { setup?: number; insert?: number; inserted?: number }>();
+const at = () => performance.timeOrigin + performance.now();
+const plainSetup = InboundSetup.prototype.setup;
+InboundSetup.prototype.setup = function (this: InboundSetup, request, rc) {
+  if (request.sessionId) marks.set(request.sessionId, { setup: at() });
+  return plainSetup.call(this, request, rc);
+};
+const plainInsert = SqlSessions.prototype.insertSession;
+SqlSessions.prototype.insertSession = async function (this: SqlSessions, session, legs) {
+  const mark = marks.get(session.id);
+  if (mark) mark.insert = at();
+  const result = await plainInsert.call(this, session, legs);
+  if (mark) mark.inserted = at();
+  return result;
+};
+
+// Every store statement, by its first words: how many a call costs.
+const statements = new Map<string, number>();
+const plainQuery = PgliteClient.prototype.query;
+PgliteClient.prototype.query = function (this: PgliteClient, text: string, params?: readonly unknown[]) {
+  const key = text.replace(/\s+/g, " ").trim().slice(0, 60);
+  statements.set(key, (statements.get(key) ?? 0) + 1);
+  return plainQuery.call(this, text, params) as never;
+} as typeof plainQuery;
+
 process.on("message", async (msg: { id: number; cmd: string; config?: string; registration?: any; appservicePort?: number; userRules?: UserRules }) => {
   try {
     if (msg.cmd === "start") {
@@ -87,11 +118,13 @@ process.on("message", async (msg: { id: number; cmd: string; config?: string; re
       process.send!({ id: msg.id, result: {
         decide: Object.fromEntries([...decideTimes].map(([rules, samples]) => [rules, summary(samples)])),
         verify: summary(signing.verify), identify: summary(signing.identify), verified: signing.verified, unverified: signing.unverified,
-        homeserverRequests: Object.fromEntries(homeserverRequests), inviteSends: Object.fromEntries(inviteSends),
+        homeserverRequests: Object.fromEntries(homeserverRequests), inviteSends: Object.fromEntries(inviteSends), marks: Object.fromEntries(marks), statements: Object.fromEntries(statements),
       } });
       decideTimes.clear();
       homeserverRequests.clear();
       inviteSends.clear();
+      marks.clear();
+      statements.clear();
       Object.assign(signing, { verify: [], identify: [], verified: 0, unverified: 0 });
     } else if (msg.cmd === "memory") {
       const gc = (globalThis as { gc?: () => void }).gc;

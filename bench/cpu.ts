@@ -12,8 +12,11 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
-/** Starts counting; `share()` is the CPU used since then, as a fraction of one core per elapsed second. */
-export function cpuMeter(pid: number): { share(): number } {
+/** Starts counting; `share()` is the CPU used since then, as a fraction of one core per elapsed second, `seconds()` in all. */
+export function cpuMeter(pid: number): { share(): number; seconds(): number } {
   const cpu0 = cpuSeconds(pid), t0 = performance.now();
-  return { share: () => (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000) };
+  return {
+    share: () => (cpuSeconds(pid) - cpu0) / ((performance.now() - t0) / 1000),
+    seconds: () => cpuSeconds(pid) - cpu0,
+  };
 }

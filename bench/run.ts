@@ -1,6 +1,6 @@
 /**
  * The bridge's benchmark: one command, one run, every figure.
- *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral|rota]
+ *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral|rota|warm]
  *
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
  *    against the same homeserver send done directly (the floor), for a
@@ -46,6 +46,8 @@ import { measureNeutral, neutralReportLines } from "./neutral";
 import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLines, startCallerNode } from "./signing";
 import { runOnSynapse } from "./synapse";
 import { measureRota, rotaReportLines } from "./rota";
+import { Marks, phaseLines, warmPathPhases } from "./phases";
+import { cpuMeter } from "./cpu";
 import { setLogLevel } from "../src/log";
 import { MatrixUserId } from "../src/ids/matrix";
 
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
     logging: { level: process.env.WEBCALL_BENCH_LOG ?? "error" },
   });
   const registration = { id: "webcall", as_token: randomBytes(16).toString("hex"), hs_token: randomBytes(16).toString("hex"), sender_localpart: "webcall" };
-  const bridge = await Child.start("bridgeProcess.ts", SERVER, ["--expose-gc"]);
+  const bridge = await Child.start("bridgeProcess.ts", SERVER, ["--expose-gc", ...(process.env.WEBCALL_BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.WEBCALL_BENCH_PROFILE}`] : [])]);
   const ports = await bridge.call("start", { config: configYaml, registration });
   await hs.call("registerAppservice", { reg: { ...registration, url: `http://127.0.0.1:${ports.appservicePort}`, rate_limited: false, namespaces: { users: [{ exclusive: true, regex: "@webcall_.*:example\\.org" }] } } });
   const endpoint = `http://127.0.0.1:${ports.webcallPort}/webcall`;
@@ -242,6 +244,7 @@ async function main(): Promise<void> {
     const res = await post(endpoint, body, headers);
     if (res.status !== "success") throw new Error(`call from ${caller} to ${callee.address} failed: ${JSON.stringify(res)}`);
     const t1 = await arrived;
+    bridgeCalls.set(sessionId, { t0: performance.timeOrigin + t0, t1: performance.timeOrigin + t1, callee: callee.address });
     const virtual = virtualOf(caller);
     const noticed = callee.sync.waitFor((e) => e.type === "m.room.message" && e.sender === virtual && /Missed/.test(e.content.body));
     await hangup(sessionId, token, signed);
@@ -283,15 +286,24 @@ async function main(): Promise<void> {
     const f0 = performance.now();
     const url = `${hsUrl}/_matrix/client/v3/rooms/${encodeURIComponent(dmRoom)}/send/m.call.invite/${callId}?user_id=${encodeURIComponent(virtualAlf)}`;
     await fetch(url, { method: "PUT", headers: asHeaders, body: JSON.stringify({ call_id: callId, party_id: "floor", version: "1", lifetime: 60000, invitee: alice.userId, offer: OFFER }) }).then((r) => r.json());
-    return (await direct) - f0;
+    const put = performance.now();
+    const f1 = await direct;
+    if (i >= 30) floorPhases.push({ put: put - f0, delivery: f1 - put });
+    return f1 - f0;
   }
+  /** Where each measured call's time went: the bench's clocks (t0: the POST
+   *  sent, t1: the invite in /sync) beside the bridge's own record of its
+   *  invite PUT (its start on the machine's clock, and its length). */
+  const bridgeCalls = new Map<string, { t0: number; t1: number; callee: string }>();
+  const floorPhases: { put: number; delivery: number }[] = [];
 
   progress("measuring the warm path against the floor (signed: callee without rules, with 1,000 rules; unsigned)");
   // 1. Latency: the three bridge paths and the floor, interleaved, their order
   // rotating from one iteration to the next, so drift hits all alike.
   const viaBridge: number[] = [], withRules: number[] = [], unsignedCalls: number[] = [], floor: number[] = [];
+  let bridgeCpu: ReturnType<typeof cpuMeter> | undefined;
   for (let i = 0; i < ITERATIONS + 30; i++) {
-    if (i === 30) await bridge.call("times"); // the work timed inside the bridge starts from here too
+    if (i === 30) { await bridge.call("times"); bridgeCpu = cpuMeter(bridge.pid); } // the work timed inside the bridge starts from here too
     const steps: (() => Promise<void>)[] = [
       async () => { const t = await viaBridgeOnce(aliceCallee, i); if (i >= 30) viaBridge.push(t); },
       async () => { const t = await viaBridgeOnce(carolCallee, i); if (i >= 30) withRules.push(t); },
@@ -301,12 +313,27 @@ async function main(): Promise<void> {
     for (let k = 0; k < steps.length; k++) await steps[(i + k) % steps.length]!();
   }
   const b = summary(viaBridge), r = summary(withRules), u = summary(unsignedCalls), f = summary(floor);
+  // The bridge's CPU per measured call, whole (setup, ring, hangup, notices): a figure the machine's load moves little.
+  const bridgeCpuPerCall = bridgeCpu!.seconds() * 1000 / (3 * ITERATIONS);
   // The rule decisions and signature checks the bridge made for the measured calls, timed inside the bridge.
   const times = await bridge.call("times");
   const inBridge = times.decide[RULE_COUNT] as ReturnType<typeof summary>;
+  const phases = warmPathPhases(bridgeCalls, times.inviteSends as Record<string, { start: number; ms: number }>, floorPhases, times.marks as Marks);
   const verifyIn = times.verify as ReturnType<typeof summary>, identifyIn = times.identify as ReturnType<typeof summary>;
   if (times.verified !== 2 * ITERATIONS || times.unverified !== 0) {
     throw new Error(`the bridge verified ${times.verified} of ${2 * ITERATIONS} signed setups (${times.unverified} unverified)`);
+  }
+  const over = (label: string, s: ReturnType<typeof summary>, note: string) =>
+    `  ${label.padEnd(32)} median ${ms(s.median - f.median).padStart(8)}   ratio ${(s.median / f.median).toFixed(2)}×   ${note}`;
+  if (ONLY === "warm") {
+    const lines = [`matrix-appservice-webcall bench — store: ${STORE}, node ${process.version}, ${ITERATIONS} iterations, inbound warm path only`, ``,
+      over("overhead, signed", b, "(target ≤ 2 ms)"), over("overhead, signed, 1,000 rules", r, "(target ≤ 2 ms)"), over("overhead, unsigned", u, ""),
+      `  floor median ${ms(f.median)}`, `  bridge CPU per call, whole (setup, ring, hangup, notices): ${ms(bridgeCpuPerCall)}`, ...phaseLines(phases), `  homeserver requests: ${JSON.stringify(times.homeserverRequests)}`, `  store statements: ${JSON.stringify(times.statements, null, 1)}`];
+    await stopChildren();
+    await callerNode.close();
+    process.stdout.write(lines.join("\n") + "\n");
+    await dropStore();
+    process.exit(0);
   }
 
   progress("measuring the outbound warm path against the homeserver's push");
@@ -368,8 +395,6 @@ async function main(): Promise<void> {
   const usOf = (v: number) => `${(v * 1000).toFixed(1)} µs`;
   const row = (label: string, s: ReturnType<typeof summary>, note: string, unit = ms) =>
     `  ${label.padEnd(32)} median ${unit(s.median).padStart(8)}   p99 ${unit(s.p99).padStart(8)}   ${note}`;
-  const over = (label: string, s: ReturnType<typeof summary>, note: string) =>
-    `  ${label.padEnd(32)} median ${ms(s.median - f.median).padStart(8)}   ratio ${(s.median / f.median).toFixed(2)}×   ${note}`;
   const lines = [
     `matrix-appservice-webcall bench — store: ${STORE}, node ${process.version}, ${ITERATIONS} iterations, offer SDP ${OFFER.sdp.length} bytes`,
     ``,
@@ -386,6 +411,8 @@ async function main(): Promise<void> {
     row("of which decide()", inBridge, `(carol's ${inBridge.n} decisions, timed inside the bridge)`, usOf),
     row("of which verify()", verifyIn, `(the ${verifyIn.n} signed setups' WebCall-Signature, timed inside the bridge)`, usOf),
     row("of which identify()", identifyIn, "(their chain and caller, timed inside the bridge)", usOf),
+    `  bridge CPU per call, whole (setup, ring, hangup, notices): ${ms(bridgeCpuPerCall)}   (the bridge process's user + system time over the measured calls)`,
+    ...phaseLines(phases),
     ``,
     `outbound warm path (known node, no discovery): the Matrix user's m.call.invite → POST /webcall at the callee's node`,
     `  via bridge      median ${ms(out.via.median)}   p99 ${ms(out.via.p99)}`,

@@ -4,6 +4,7 @@ import { CallCore } from "./calls/CallCore";
 import { rotaConnector } from "./calls/connectors";
 import { MatrixUserId } from "./ids/matrix";
 import { RulesService } from "./rules/RulesService";
+import { CalendarFeeds } from "./rota/CalendarFeeds";
 import { PartyChannel } from "./calls/PartyChannel";
 import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
@@ -120,6 +121,11 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   });
   const botUserId = `@${registration.sender_localpart}:${config.homeserver.domain}` as MatrixUserId;
   const localUsers = new LocalUsers(config.homeserver.domain, (id) => virtualUsers.isVirtual(id) || id === botUserId);
+  const isRotaMember = (id: MatrixUserId) => id !== botUserId && !virtualUsers.isVirtual(id) && localUsers.addressOf(id) !== undefined;
+  const rotaSide = rotaConnector({ store: store.rotas, homeserver, botUserId, bridgeDefault: config.rules.defaultAction, isMember: isRotaMember });
+  const calendars = new CalendarFeeds(store.calendars, {
+    publicUrl: config.webcall.publicUrl, domain, membersOf: (rota) => rotaSide.members(rota), rota: (name) => store.rotas.getRota(name),
+  });
   const core = new CallCore({
     calls: config.calls,
     rules,
@@ -138,17 +144,14 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     outbound,
     keys,
     callers: new CallerCheck(keyring, new Authority(discovery)),
-    rotas: rotaConnector({
-      store: store.rotas, homeserver, botUserId, bridgeDefault: config.rules.defaultAction,
-      isMember: (id) => id !== botUserId && !virtualUsers.isVirtual(id) && localUsers.addressOf(id) !== undefined,
-    }),
+    rotas: rotaSide,
     self: { publicUrl: config.webcall.publicUrl, domain },
     now,
     clock,
   });
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
-    maxRules: config.rules.maxRulesPerUser,
+    maxRules: config.rules.maxRulesPerUser, calendars,
   });
   // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
   const listening: Record<string, unknown> = {};
@@ -180,7 +183,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   }, store);
   const webcall = createWebCallServer(core, config.webcall, {
     keys, verifier: new RequestVerifier(keyring, domain, config.signing.replayCacheSize),
-  }, { clock });
+  }, { clock, calendar: (name, secret, weeks) => calendars.feed(name, secret, now(), weeks) });
   const rotation = setInterval(() => {
     keys.rotateIfDue().catch((err: Error) => log.error("could not rotate the signing key", { error: err.message }));
   }, ROTATION_CHECK_MS);
@@ -189,7 +192,10 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   await core.resume();
   const asPort = await appservice.listen();
   const { port: wcPort } = await webcall.listen();
-  const provisioning = config.provisioning.enabled ? await loadProvisioning().startProvisioning(config, rules, store) : undefined;
+  const provisioning = config.provisioning.enabled ? await loadProvisioning().startProvisioning(config, rules, store, {
+      rotas: bot.rotas, calendars, localUsers, now, homeserver, botUserId, isMember: isRotaMember,
+    })
+    : undefined;
   Object.assign(listening, { appservicePort: asPort, webcallPort: wcPort, provisioningPort: provisioning?.port, store: config.database.url ? "postgresql" : "pglite" });
   log.info(`listening; waiting for the homeserver at ${config.homeserver.url}`, listening);
   // Only once the homeserver can reach us: a good ping also ends Synapse's backoff of pushes that failed while we were down.

@@ -10,6 +10,7 @@ import { RulesService } from "../rules/RulesService";
 import { DefaultAction, RuleError } from "../model/rules";
 import { Store } from "../store/Store";
 import { rotaHelpPointer, renderRotaHelp } from "../rota/help";
+import { CalendarFeeds } from "../rota/CalendarFeeds";
 import { RotaService } from "../rota/RotaService";
 import { serverOfUser } from "../ids/matrix";
 import { UserDirectory } from "../matrix/UserDirectory";
@@ -31,6 +32,8 @@ export interface BotOptions {
   now: () => number;
   /** Most rules a rota may have, as for a user (config rules.maxRulesPerUser); default 1000. */
   maxRules?: number;
+  /** Rotas' calendar feeds (`rota calendar`). */
+  calendars: CalendarFeeds;
 }
 
 /** The DM's `help`: the rule commands, then where rotas are managed. */
@@ -49,6 +52,8 @@ function dmHelp(): Reply {
  */
 export class BotCommands {
   readonly rotaRooms: RotaRooms;
+  /** The one RotaService, shared with the provisioning API. */
+  readonly rotas: RotaService;
 
   constructor(
     private readonly homeserver: HomeserverClient,
@@ -60,7 +65,7 @@ export class BotCommands {
   ) {
     const domain = serverOfUser(options.botUserId);
     const users = new UserDirectory(homeserver);
-    const rotas = new RotaService(store.rotas, {
+    const rotas = this.rotas = new RotaService(store.rotas, {
       domain, defaultTimeZone: options.bridgeTimeZone, maxRules: options.maxRules ?? 1000,
       nameProblem: async (name) => {
         const userId = `@${name}:${domain}` as MatrixUserId;
@@ -72,6 +77,7 @@ export class BotCommands {
     });
     this.rotaRooms = new RotaRooms(homeserver, store, rotas, localUsers, virtualUsers, {
       botUserId: options.botUserId, defaultTimeZone: options.bridgeTimeZone, bridgeDefault: options.bridgeDefault, now: options.now,
+      calendars: options.calendars,
     });
   }
 

@@ -10,7 +10,8 @@ import { DefaultAction, RuleError } from "../model/rules";
 import { Rota, RotaMember } from "../model/rota";
 import { parseRotaCommand, RotaCommand } from "../rota/commands";
 import { renderRotaHelp } from "../rota/help";
-import { editText, membersText, plain, rotaSummary, rulesReply } from "../rota/replies";
+import { CalendarFeeds } from "../rota/CalendarFeeds";
+import { calendarText, editText, membersText, plain, rotaSummary, rulesReply } from "../rota/replies";
 import { NOT_A_ROTA, RotaService } from "../rota/RotaService";
 import { shiftsText, whoText } from "../rota/shiftText";
 import { Store } from "../store/Store";
@@ -27,6 +28,8 @@ export interface RotaRoomOptions {
   defaultTimeZone: string;
   bridgeDefault: DefaultAction;
   now: () => number;
+  /** Rotas' calendar feeds (`rota calendar`). */
+  calendars: CalendarFeeds;
 }
 
 /**
@@ -83,6 +86,7 @@ export class RotaRooms {
         isLocalUser: (userId) => this.localUsers.addressOf(userId) !== undefined,
       });
       if (!command) return undefined;
+      if (command.kind === "calendar") return await this.calendar(roomId, sender, rota, command.reset, now);
       if (command.kind === "create" || command.kind === "delete" || command.kind === "edit") {
         const refusal = await this.refusal(roomId, sender);
         if (refusal) return plain(refusal);
@@ -96,7 +100,7 @@ export class RotaRooms {
     }
   }
 
-  private async read(roomId: RoomId, rota: Rota | undefined, command: Exclude<RotaCommand, { kind: "create" | "delete" | "edit" }>, now: number): Promise<Message> {
+  private async read(roomId: RoomId, rota: Rota | undefined, command: Exclude<RotaCommand, { kind: "create" | "delete" | "edit" | "calendar" }>, now: number): Promise<Message> {
     if (command.kind === "help") {
       const help = renderRotaHelp();
       if (!rota) return help;
@@ -139,6 +143,21 @@ export class RotaRooms {
         return plain(editText(command.edit, after));
       }
     }
+  }
+
+  /** `rota calendar [reset]`: the feed's URL, in the room. Anyone who can
+   *  read the rota may have it (it shows no more than `rota shifts`); reset,
+   *  which breaks every subscription to the old URL, is a change. */
+  private async calendar(roomId: RoomId, sender: MatrixUserId, rota: Rota | undefined, reset: boolean, now: number): Promise<Message> {
+    if (!rota) return plain(NOT_A_ROTA);
+    if (reset) {
+      const refusal = await this.refusal(roomId, sender);
+      if (refusal) return plain(refusal);
+    }
+    const feeds = this.options.calendars;
+    const url = reset ? await feeds.reset(rota, now) : await feeds.urlFor(rota, now);
+    if (!url) return plain(NOT_A_ROTA);
+    return plain(calendarText(this.rotas.address(rota), url, reset));
   }
 
   /** Why `sender` may not change this room's rota, or undefined if they may. */

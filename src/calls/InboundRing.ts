@@ -56,8 +56,17 @@ export class InboundRing {
         } catch (err) {
           return fail(err);
         }
-        answer(decided.response);
-        if (decided.ring) await this.ringing.ringLegs(decided.ring.session, decided.ring.legs, r.mode);
+        if (!decided.ring) return answer(decided.response);
+        // The session is stored, so the caller may be answered; but the
+        // invite goes out first. A warm leg reaches its PUT in a few
+        // microtasks, and http.request writes it on the next tick, both
+        // before setImmediate: the answer's serialising and writing no
+        // longer delay the ring (docs/performance.md). A leg that has real
+        // work first (first contact) yields at its first I/O, and the
+        // caller is answered then.
+        const ringing = this.ringing.ringLegs(decided.ring.session, decided.ring.legs, r.mode);
+        setImmediate(() => answer(decided.response));
+        await ringing;
       });
     });
   }

@@ -67,6 +67,16 @@ export const CATALOGUE = {
   M_AS_BAD_TOKEN: { errcode: "M_AS_BAD_TOKEN", status: 401, on: P, message: "missing, unknown or expired session token" },
   M_AS_BAD_OPENID: { errcode: "M_AS_BAD_OPENID", status: 401, on: P, message: "the homeserver did not confirm the OpenID token" },
   WEBCALL_RULES_CONFLICT: { errcode: "WEBCALL_RULES_CONFLICT", status: 409, on: P, message: "someone else changed these rules; reload and try again" },
+  // The rota routes (src/provisioning/rotaRoutes.ts; docs/rotas.md, "Over HTTP"):
+  WEBCALL_ROTA_FORBIDDEN: {
+    errcode: "WEBCALL_ROTA_FORBIDDEN", status: 403, on: P,
+    message: "only members whose power level is at least the room's state_default may change its rota",
+  },
+  WEBCALL_ROTA_NOT_FOUND: { errcode: "WEBCALL_ROTA_NOT_FOUND", status: 404, on: P, message: "no such rota, or you are not joined to its room" },
+  WEBCALL_ROTA_ROOM_UNKNOWN: {
+    errcode: "WEBCALL_ROTA_ROOM_UNKNOWN", status: 404, on: P, message: "the bridge bot is not in that room, or you are not: invite the bot first",
+  },
+  WEBCALL_ROTA_CONFLICT: { errcode: "WEBCALL_ROTA_CONFLICT", status: 409, on: P, message: "someone else changed this rota; reload and try again" },
   M_AS_LIMIT_EXCEEDED: { errcode: "M_AS_LIMIT_EXCEEDED", status: 429, on: P, message: "too many requests; retry later" },
   M_AS_UNKNOWN: { errcode: "M_AS_UNKNOWN", status: 500, on: P, message: "internal error" },
 

@@ -20,8 +20,12 @@ import { bodyProblemOf } from "../util/bodyProblems";
  *   401 M_AS_BAD_OPENID         the homeserver did not confirm the OpenID token
  *                               (the library answers 500; it is the client's token that failed)
  *   403 M_FORBIDDEN             another homeserver's user or matrixServer; a userId in the body
+ *   403 WEBCALL_ROTA_FORBIDDEN  a rota room's member whose power level is below its state_default
  *   404 M_UNRECOGNIZED          no such endpoint
+ *   404 WEBCALL_ROTA_NOT_FOUND  no such rota, or the user is not joined to its room
+ *   404 WEBCALL_ROTA_ROOM_UNKNOWN  a new rota's room the bot (or the user) is not in
  *   409 WEBCALL_RULES_CONFLICT  the rules changed since the client read them
+ *   409 WEBCALL_ROTA_CONFLICT   the rota changed since the client read it
  *   413 M_TOO_LARGE             body over the limit
  *   415 M_NOT_JSON              Content-Type is not application/json
  *   429 M_AS_LIMIT_EXCEEDED     rate limited (library), with retry_after_ms

@@ -1,2 +1,2 @@
 export { startProvisioning } from "./server";
-export type { ProvisioningServer } from "./server";
+export type { ProvisioningServer, RotaApi } from "./server";

@@ -25,18 +25,19 @@ type Handler = (userId: MatrixUserId, req: ProvisioningRequest) => Promise<unkno
 
 const RULE_NUMBER = /^[1-9][0-9]{0,5}$/;
 
+/** The session's user, who must be one of ours: this bridge decides calls
+ *  for its own homeserver's users only. */
+export function ownUser(req: ProvisioningRequest, domain: string): MatrixUserId {
+  const userId = tryParseMatrixUserId(req.userId);
+  if (!userId || serverOfUser(userId) !== domain) throw forbidden(`this bridge manages rules and rotas of users on ${domain} only`);
+  return userId;
+}
+
 export function addRulesRoutes(api: ProvisioningApi, rules: RulesService, domain: string): void {
-  /** The session's user, who must be one of ours: this bridge decides calls
-   *  for its own homeserver's users only. */
-  const ownUser = (req: ProvisioningRequest): MatrixUserId => {
-    const userId = tryParseMatrixUserId(req.userId);
-    if (!userId || serverOfUser(userId) !== domain) throw forbidden(`this bridge manages rules of users on ${domain} only`);
-    return userId;
-  };
 
   const route = (method: Methods, path: string, handler: Handler): void => {
     api.addRoute(method, path, async (req: ProvisioningRequest, res: Response) => {
-      const body = await handler(ownUser(req), req);
+      const body = await handler(ownUser(req, domain), req);
       res.status(200).json(body);
     });
   };

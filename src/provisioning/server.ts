@@ -8,6 +8,8 @@ import { bearerToken } from "../util/bearer";
 import { listenerServer } from "../util/listenerServer";
 import { DomainError } from "../errors/DomainError";
 import { clientError, forbidden, INTERNAL, unrecognized } from "./errors";
+import { RotaAccess, RotaAccessOptions } from "./rotaAccess";
+import { addRotaRoutes, RotaRoutesOptions } from "./rotaRoutes";
 import { addRulesRoutes } from "./routes";
 import { validateBody } from "./schemas";
 import { SessionStore } from "./SessionStore";
@@ -22,7 +24,9 @@ import { SessionStore } from "./SessionStore";
  *  - before it: security headers, CORS preflights (the library answers none,
  *    and a browser sends one before any request with a bearer token), a
  *    body size limit, and refusing OpenID tokens from other homeservers;
- *  - in it: the rules routes (routes.ts), each scoped to the session's user;
+ *  - in it: the rules routes (routes.ts), each scoped to the session's user,
+ *    and the rota routes (rotaRoutes.ts), scoped by the user's standing in
+ *    each rota's room;
  *  - after it: 404s, and one error format for everything (errors.ts).
  */
 
@@ -101,8 +105,9 @@ function bearerScheme(): RequestHandler {
 function jsonBodies(maxBodyBytes: number): RequestHandler[] {
   return [
     (req, _res, next) => {
-      // req.is() is null without a body, false for a body of another type.
-      if (req.is("application/json") === false) {
+      // req.is() is null without a body, false for a body of another type;
+      // an empty body (Content-Length: 0, a POST with nothing to say) is no body.
+      if (req.is("application/json") === false && req.get("content-length") !== "0") {
         next(new DomainError("M_NOT_JSON_MEDIA_TYPE", "Content-Type must be application/json"));
         return;
       }
@@ -128,8 +133,18 @@ function ownHomeserverOnly(domain: string): RequestHandler {
   };
 }
 
+/** What the rota routes need (rotaRoutes.ts); without it they are not served. */
+export type RotaApi = Omit<RotaRoutesOptions, "store" | "access" | "domain" | "tell"> & RotaAccessOptions;
+
+/** Notices in rota rooms, from the bot. */
+function teller(rotas: RotaApi): RotaRoutesOptions["tell"] {
+  return async (roomId, text) => {
+    await rotas.homeserver.sendEvent(rotas.botUserId, roomId, "m.room.message", { msgtype: "m.notice", body: text });
+  };
+}
+
 /** Starts the provisioning listener on provisioning.bind and provisioning.port. */
-export async function startProvisioning(config: Config, rules: RulesService, store: Store): Promise<ProvisioningServer> {
+export async function startProvisioning(config: Config, rules: RulesService, store: Store, rotas?: RotaApi): Promise<ProvisioningServer> {
   const settings = config.provisioning;
   const domain = config.homeserver.domain;
   const prefix = settings.prefix.replace(/\/+$/, ""); // "" or "/x/y"
@@ -154,6 +169,7 @@ export async function startProvisioning(config: Config, rules: RulesService, sto
     widgetTokenLifetimeMs: settings.sessionLifetimeMs,
   });
   addRulesRoutes(api, rules, domain);
+  if (rotas) addRotaRoutes(api, { ...rotas, store: store.rotas, access: new RotaAccess(rotas), domain, tell: teller(rotas) });
 
   app.use((_req, _res, next) => next(unrecognized()));
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => sendError(error, req, res));

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { DomainError } from "../errors/DomainError";
 import { RoomId } from "../ids/matrix";
 import { RuleError } from "../model/rules";
 import { Rota, RotaName, Rotation } from "../model/rota";
@@ -73,13 +74,16 @@ export class RotaService {
     });
   }
 
-  /** Applies `edit` to the room's rota and saves it; the rota before and after. */
-  edit(roomId: RoomId, edit: RotaEdit, now: number): Promise<{ before: Rota; after: Rota }> {
+  /** Applies `edit` to the room's rota and saves it; the rota before and after.
+   *  With `ifVersion` (what an API client read), a rota changed since is
+   *  refused with WEBCALL_ROTA_CONFLICT instead of edited again. */
+  edit(roomId: RoomId, edit: RotaEdit, now: number, ifVersion?: number): Promise<{ before: Rota; after: Rota }> {
     const attempts = this.opts.maxEditAttempts ?? 10;
     return this.edits.run(roomId, async () => {
       for (let attempt = 1; ; attempt++) {
         const before = await this.store.getRotaByRoom(roomId);
         if (!before) throw new RuleError(NOT_A_ROTA, "rota");
+        if (ifVersion !== undefined && before.version !== ifVersion) throw rotaConflict();
         const next = applyRotaEdit(before, edit, { ...this.context, now });
         const result = await this.store.saveRota(next, before.version);
         if (result === "saved") return { before, after: saved(next, before.version + 1) };
@@ -89,17 +93,23 @@ export class RotaService {
     });
   }
 
-  /** Deletes the room's rota; the rota as it was. The room stays a rota room. */
-  delete(roomId: RoomId): Promise<Rota> {
+  /** Deletes the room's rota; the rota as it was. The room stays a rota room.
+   *  With `ifVersion`, only that version of it (else WEBCALL_ROTA_CONFLICT). */
+  delete(roomId: RoomId, ifVersion?: number): Promise<Rota> {
     return this.edits.run(roomId, async () => {
       for (let attempt = 1; ; attempt++) {
         const rota = await this.store.getRotaByRoom(roomId);
         if (!rota) throw new RuleError(NOT_A_ROTA, "rota");
+        if (ifVersion !== undefined && rota.version !== ifVersion) throw rotaConflict();
         if (await this.store.deleteRota(rota.name, rota.version)) return rota;
         if (attempt >= (this.opts.maxEditAttempts ?? 10)) throw new RuleError("The rota is being changed elsewhere at this moment; try again.", "rota");
       }
     });
   }
+}
+
+function rotaConflict(): DomainError {
+  return new DomainError("WEBCALL_ROTA_CONFLICT", "someone else changed this rota since you read it; reload and try again");
 }
 
 function saved(rota: Rota, version: number): Rota {

@@ -30,6 +30,8 @@ export type RotaCommand =
   | { kind: "show_members" }
   | { kind: "show_rules" }
   | { kind: "test_rules"; command: Extract<RuleCommand, { kind: "test" }> }
+  /** The URL of the rota's calendar feed (made on first use); with reset, a new one. */
+  | { kind: "calendar"; reset: boolean }
   | { kind: "create"; name: RotaName }
   | { kind: "delete" }
   | { kind: "edit"; edit: RotaEdit };
@@ -229,6 +231,12 @@ export function parseRotaCommand(text: string, ctx: RotaCommandContext): RotaCom
       words.end();
       return { kind: "edit", edit: { kind: "escalation", escalation: { mode: "all" } } };
     case "rules": return parseRules(words, ctx);
+    case "calendar": {
+      const reset = words.keyword() === "reset";
+      if (reset) words.next();
+      words.end(`nothing more, or "reset" for a new URL`);
+      return { kind: "calendar", reset };
+    }
     default:
       throw new RuleError(`I don't know the rota command "${word}". Send rota help to see the commands I understand.`, word);
   }

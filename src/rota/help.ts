@@ -15,6 +15,7 @@ const READ: readonly HelpEntry[] = [
   { usage: "rota shifts [n]", what: "the next n shifts (5 unless you say), in the rota's zone", example: "rota shifts 10" },
   { usage: "rota members", what: "the rotation order" },
   { usage: "rota rules", what: "the rules callers of the rota are decided by" },
+  { usage: "rota calendar", what: "the URL of the shifts as a calendar to subscribe to (anyone with the URL can read the shifts)" },
 ];
 
 const CHANGE: readonly HelpEntry[] = [
@@ -33,6 +34,7 @@ const CHANGE: readonly HelpEntry[] = [
   { usage: "rota ring all", what: "ring every member at once from the start" },
   { usage: "rota rules <rule command>", what: "the rule commands you know from a DM with me, for callers of the rota",
     example: "rota rules allow *@customer.com" },
+  { usage: "rota calendar reset", what: "a new calendar URL; the old one stops working" },
 ];
 
 function line(entry: HelpEntry): Message {

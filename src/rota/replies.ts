@@ -98,3 +98,9 @@ export function editText(edit: RotaEdit, after: Rota): string {
     }
   }
 }
+
+/** `rota calendar [reset]`: the feed's URL and what it is for. */
+export function calendarText(address: string, url: string, reset: boolean): string {
+  const what = reset ? `New calendar URL for ${address}; the old one no longer works:` : `The shifts of ${address} as a calendar to subscribe to:`;
+  return `${what} ${url} — anyone with this URL can read the shifts; a moderator can make a new one with rota calendar reset.`;
+}

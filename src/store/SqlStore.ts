@@ -6,6 +6,8 @@ import {
   BotRoom, DmRoom, ProvisioningSession, QueuedEvent, SigningKeyRecord, Store,
 } from "./Store";
 import { SqlSessions } from "./SqlSessions";
+import { CalendarStore } from "./CalendarStore";
+import { SqlCalendars } from "./SqlCalendars";
 import { RotaStore } from "./RotaStore";
 import { CachedRotas } from "./CachedRotas";
 import { SqlRotas } from "./SqlRotas";
@@ -110,10 +112,12 @@ const SQL = {
 /** The store on SQL; sessions and legs are in SqlSessions. */
 export class SqlStore extends SqlSessions implements Store {
   readonly rotas: RotaStore;
+  readonly calendars: CalendarStore;
 
   constructor(db: SqlClient) {
     super(db);
     this.rotas = new CachedRotas(new SqlRotas(db));
+    this.calendars = new SqlCalendars(db);
   }
 
   close(): Promise<void> {

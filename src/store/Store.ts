@@ -3,6 +3,7 @@ import { SessionId } from "../ids/session";
 import { UserRules } from "../model/rules";
 import { Leg, LegId, LegPatch, LegState } from "../model/leg";
 import { Session, SessionPatch, SessionState } from "../model/session";
+import { CalendarStore } from "./CalendarStore";
 import { RotaStore } from "./RotaStore";
 
 /** A leg as it was before an ending changed it. */
@@ -68,6 +69,8 @@ export interface Store {
 
   /** On-call rotas and the rooms they live in (RotaStore.ts). */
   readonly rotas: RotaStore;
+  /** The secrets of rotas' calendar feeds (CalendarStore.ts). */
+  readonly calendars: CalendarStore;
 
   /** Virtual users known to be registered with the homeserver. */
   isRegistered(userId: MatrixUserId): Promise<boolean>;

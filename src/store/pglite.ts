@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { PGlite, Transaction } from "@electric-sql/pglite";
 import { NodeFS } from "@electric-sql/pglite/nodefs";
+import { PglitePrepared } from "./pglitePrepared";
 import { EmscriptenModeFs, makeModesPrivate, preparePrivateDir } from "./privateDir";
 import { Engine, SqlClient } from "./sql";
 
@@ -55,7 +56,11 @@ class PrivateNodeFS extends NodeFS {
 export class PgliteClient implements SqlClient {
   readonly engine: Engine = "pglite";
 
-  private constructor(private readonly db: PGlite) {}
+  private readonly prepared: PglitePrepared;
+
+  private constructor(private readonly db: PGlite) {
+    this.prepared = new PglitePrepared(db);
+  }
 
   static async create(options: PgliteOptions): Promise<PgliteClient> {
     await preparePrivateDir(options.dataDir);
@@ -65,8 +70,7 @@ export class PgliteClient implements SqlClient {
 
   async query<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]> {
     refuseInsideTransaction();
-    const result = await this.db.query<T>(text, params as unknown[] | undefined);
-    return result.rows;
+    return this.prepared.query<T>(text, params ?? []);
   }
 
   async exec(script: string): Promise<void> {

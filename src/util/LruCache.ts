@@ -18,13 +18,14 @@ export class LruCache<K, V> {
     return value;
   }
 
-  set(key: K, value: V): void {
+  /** Returns the value it forgot to make room, if any. */
+  set(key: K, value: V): V | undefined {
     this.map.delete(key);
     this.map.set(key, value);
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next();
-      if (!oldest.done) this.map.delete(oldest.value);
-    }
+    if (this.map.size <= this.capacity) return undefined;
+    const [oldestKey, oldest] = this.map.entries().next().value!;
+    this.map.delete(oldestKey);
+    return oldest;
   }
 
   delete(key: K): void {

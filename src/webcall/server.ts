@@ -7,6 +7,7 @@ import { RequestVerifier } from "../signing/RequestVerifier";
 import { DomainError } from "../errors/DomainError";
 import { listenerServer } from "../util/listenerServer";
 import { MonotonicClock, systemClock } from "../util/monotonicClock";
+import { calendarRoute, CalendarSource } from "./calendarRoute";
 import { corsHeaders, preflight } from "./cors";
 import { eventStream } from "./eventStream";
 import { bearer, jsonBody, rateLimiter, sessionParam, signedBy } from "./guards";
@@ -26,6 +27,7 @@ import { WebCallNode } from "./WebCallNode";
  *   GET  {path}/sessions/{id}/events     pull: SSE or long poll (Bearer token)
  *   GET  {path}/schemas/{name}           the published JSON Schemas
  *   GET  {path}/keys                     this node's public signing keys
+ *   GET  {path}/calendar/{rota}/{secret}.ics  a rota's shifts (calendarRoute.ts)
  *   OPTIONS on each of them              CORS preflight (cors.ts)
  *
  * POSTs may carry a WebCall-Signature (docs/webcall-signing.md): a good one
@@ -53,6 +55,8 @@ export interface WebCallServerOptions {
   /** What `receivedAt` and `signatureCheckMs` are read from: the node times
    *  its neutral answers on the same clock (default: performance.now()). */
   clock?: MonotonicClock;
+  /** Rotas' calendar feeds; without it the route is not served. */
+  calendar?: CalendarSource;
 }
 
 type WebCallConfig = Config["webcall"];
@@ -140,6 +144,8 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
     })
     .options(preflight("GET"))
     .all(methodNotAllowed("GET"));
+
+  if (options.calendar) app.use(calendarRoute(base, options.calendar));
 
   // ---- errors -------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import defs from "../../src/protocol/schemas/defs.json";
 import eventsRequest from "../../src/protocol/schemas/events-request.json";
 import sessionEvent from "../../src/protocol/schemas/session-event.json";
 import setupRequest from "../../src/protocol/schemas/setup-request.json";
-import { AUTH, EVENTS_PATH, Listener } from "../webcall/listenerHarness";
+import { AUTH, CALENDAR_PATH, EVENTS_PATH, Listener } from "../webcall/listenerHarness";
 import { codeSpans, readDoc, ROOT, section, table } from "./markdownTables";
 
 /**
@@ -133,6 +133,7 @@ describe("response headers, against a running listener", () => {
       ["keys", "/webcall/keys", {}],
     ],
     schemas: [["a schema", "/webcall/schemas/defs.json", {}]],
+    "calendar feeds": [["a calendar feed", CALENDAR_PATH, {}]],
     preflights: [
       ["setup preflight", "/webcall", { method: "OPTIONS", headers: { origin: "https://page.example", "access-control-request-method": "POST" } }],
       ["events preflight", EVENTS_PATH, { method: "OPTIONS", headers: { origin: "https://page.example", "access-control-request-method": "GET" } }],
@@ -140,8 +141,9 @@ describe("response headers, against a running listener", () => {
     "405s": [["GET setup", "/webcall", { method: "GET" }]],
   };
   const on: Record<string, string[]> = {
-    "every response": ["ordinary", "schemas", "preflights", "405s"],
-    "every response but the schemas": ["ordinary", "preflights", "405s"],
+    "every response": ["ordinary", "schemas", "calendar feeds", "preflights", "405s"],
+    "every response but the schemas and a calendar feed": ["ordinary", "preflights", "405s"],
+    "a calendar feed": ["calendar feeds"],
     "the schemas": ["schemas"],
     "preflights": ["preflights"],
     "preflights and 405s": ["preflights", "405s"],

@@ -52,6 +52,12 @@ describe("rota commands: reading", () => {
     expect(parse("rota rules list")).toEqual({ kind: "show_rules" });
   });
 
+  test("rota calendar, and rota calendar reset", () => {
+    expect(parse("rota calendar")).toEqual({ kind: "calendar", reset: false });
+    expect(parse("rota Calendar RESET")).toEqual({ kind: "calendar", reset: true });
+    expect(errorOf("rota calendar now")).toBe(`I don't understand "now" in "rota calendar now": expected nothing more, or "reset" for a new URL.`);
+  });
+
   test("rota rules test reads the time in the rota's zone", () => {
     const command = parse("rota rules test anonymous at 2026-11-26 10:00", { ...ctx, zone: "Europe/Berlin" });
     expect(command).toEqual({ kind: "test_rules", command: { kind: "test", facts: { caller: null, verified: false, at: Date.parse("2026-11-26T09:00Z") } } });

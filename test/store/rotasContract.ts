@@ -101,5 +101,23 @@ export function rotasContract(getStore: () => Store): void {
       expect(await store.rotas.getRotaRoom(rota.roomId)).toBeUndefined();
       expect(await store.rotas.getRotaByRoom(rota.roomId)).toBeDefined();
     });
+
+    test("calendar secrets: the first one kept, replaced on reset, only for a rota, gone with it", async () => {
+      const rota = aRota();
+      const secret = (s: string, at = 1) => ({ name: rota.name, secret: s, createdAt: at });
+      expect(await store.calendars.putCalendarSecretIfNone(secret("early"))).toBeUndefined(); // no such rota yet
+      expect(await store.calendars.replaceCalendarSecret(secret("early"))).toBe(false);
+      await store.rotas.saveRota(rota, 0);
+      const [a, b] = await Promise.all([store.calendars.putCalendarSecretIfNone(secret("one")), store.calendars.putCalendarSecretIfNone(secret("two"))]);
+      expect(a).toEqual(b);
+      expect(["one", "two"]).toContain(a?.secret);
+      expect(await store.calendars.putCalendarSecretIfNone(secret("three"))).toEqual(a);
+      expect(await store.calendars.replaceCalendarSecret(secret("four", 2))).toBe(true);
+      expect(await store.calendars.getCalendarSecret(rota.name)).toEqual(secret("four", 2));
+      await store.rotas.saveRota(rota, 1); // an edit of the rota keeps its feed
+      expect(await store.calendars.getCalendarSecret(rota.name)).toEqual(secret("four", 2));
+      expect(await store.rotas.deleteRota(rota.name, 2)).toBe(true);
+      expect(await store.calendars.getCalendarSecret(rota.name)).toBeUndefined();
+    });
   });
 }
