@@ -19,6 +19,7 @@ import { InboundSetup, RingGroup } from "./InboundSetup";
 import { OutboundPlacement } from "./OutboundPlacement";
 import { OwnCalls } from "./OwnCalls";
 import { Relay } from "./Relay";
+import { RemoteMembers } from "./RemoteMembers";
 import { Ringing } from "./Ringing";
 import { RotaCalls } from "./RotaCalls";
 
@@ -42,6 +43,7 @@ export class CallCore implements WebCallNode {
   private readonly placement: OutboundPlacement;
   private readonly relay: Relay;
   private readonly rotaCalls: RotaCalls;
+  private readonly remote: RemoteMembers;
 
   /** As src/bridge.ts builds it: the sides are wrapped from the bridge's pieces. */
   constructor(deps: CallDeps | Core) {
@@ -53,15 +55,17 @@ export class CallCore implements WebCallNode {
     this.ctx = new CallContext(core);
     this.endings = new Endings(this.ctx);
     const candidates = new Candidates(this.ctx);
-    this.ringing = new Ringing(this.ctx, this.endings, candidates);
+    const remote = new RemoteMembers(this.ctx, this.endings, (parent, reason) => this.ringing.next(parent, reason));
+    this.remote = remote;
+    this.ringing = new Ringing(this.ctx, this.endings, candidates, remote);
     this.ring = new InboundRing(this.ctx, this.ringing, this.endings);
     this.relay = new Relay(this.ctx, this.endings);
     this.rotaCalls = new RotaCalls(this.ctx, this.ring);
     this.inbound = new InboundSetup(this.ctx, this.ring, this.relay, this.rotaCalls);
     this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
     this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
-    this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay);
-    this.closers = [() => candidates.close()];
+    this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay, remote);
+    this.closers = [() => candidates.close(), () => remote.close()];
   }
 
   private readonly closers: (() => void)[];
@@ -88,6 +92,7 @@ export class CallCore implements WebCallNode {
         else await this.relay.resume(session);
         continue;
       }
+      if (session.kind === "member_out" && !this.ctx.expired(session)) await this.remote.adopt(session);
       const legs = await store.legsOf(session.id);
       this.ctx.live.remember(session, legs);
       if (session.kind === "outbound" && legs[0]) this.ctx.live.trackOwnCall(session, legs[0]);

@@ -1,5 +1,22 @@
+import { Address } from "../ids/address";
+import { MatrixUserId } from "../ids/matrix";
 import { Leg } from "../model/leg";
 import { InboundSession, Session } from "../model/session";
+
+/** A rota member on another node, rung by relay at its step (./RemoteMembers.ts). */
+export interface RemoteRung {
+  address: Address;
+  endReason: string | null;
+  step: number;
+}
+
+/** Someone a step rang: a Matrix user's leg, or a member on another node. */
+export type Rung = Leg | RemoteRung;
+
+/** The member a rung stands for, as people write them. */
+export function rungName(r: Rung): MatrixUserId | Address {
+  return "address" in r ? r.address : r.matrixUserId;
+}
 
 /**
  * Told what happens to one inbound session as it rings (a rota's room
@@ -9,12 +26,12 @@ import { InboundSession, Session } from "../model/session";
  * watches.
  */
 export interface CallWatcher {
-  /** A step's legs are ringing (told once their invites are out): the first
-   *  step (`previous` empty), or the next after `previous` ended unanswered
+  /** A step is ringing (told once its invites are out): the first step
+   *  (`previous` empty), or the next after `previous` ended unanswered
    *  (timed out, declined, failed). */
-  stepRinging(session: InboundSession, ringing: readonly Leg[], previous: readonly Leg[]): void;
-  /** `leg` answered and connected the session. */
-  answered(session: Session, leg: Leg): void;
+  stepRinging(session: InboundSession, ringing: readonly Rung[], previous: readonly Rung[]): void;
+  /** `by` answered and connected the session. */
+  answered(session: Session, by: Rung): void;
   /** The session ended before anyone answered (`event`: the table's). */
   endedUnanswered(session: Session, event: "hangup" | "expire" | "unanswered" | "glare_lost"): void;
 }

@@ -118,6 +118,10 @@ export class Endings {
       case "outbound":
         // The Matrix user's own client ends its unanswered call at the lifetime.
         await this.end(session, { reason: "invite_timeout", party: "invite_timeout", event: "expire" });
+        return;
+      case "member_out":
+        // A rota member's attempt lives as long as the rota call it rings for.
+        await this.end(session, { reason: "invite_timeout", party: "invite_timeout", event: "expire" });
     }
   }
 

@@ -11,6 +11,7 @@ import { CallContext, hashToken } from "./context";
 import { Endings } from "./Endings";
 import { OutboundPlacement } from "./OutboundPlacement";
 import { Relay } from "./Relay";
+import { RemoteMembers } from "./RemoteMembers";
 
 /**
  * Session events from the WebCall party: its candidates, its answer (when it
@@ -19,7 +20,7 @@ import { Relay } from "./Relay";
  */
 export class FromParty {
   constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates,
-    private readonly placement: OutboundPlacement, private readonly relay: Relay) {}
+    private readonly placement: OutboundPlacement, private readonly relay: Relay, private readonly remote: RemoteMembers) {}
 
   /** The session the token opens, or the protocol's 404/401. */
   async authorise(sessionId: string, token: string): Promise<Session> {
@@ -55,9 +56,11 @@ export class FromParty {
   private async apply(session: Session, legs: Leg[], event: SessionEvent): Promise<Session> {
     const { core, live } = this.ctx;
     if (isRelay(session)) return this.relay.onEvent(session, event);
+    if (session.kind === "member_out") return this.remote.onEvent(session, event);
     switch (event.type) {
       case "candidates":
         this.candidates.fromParty(session, legs, event.candidates);
+        await this.remote.fromCaller(session, event);
         return session;
       case "answer": {
         // An outbound call's node may answer before its setup answer is handled.
@@ -80,6 +83,7 @@ export class FromParty {
         return { ...session, state: "replaced" };
       }
       case "negotiate": {
+        await this.remote.fromCaller(session, event);
         const leg = legs.find((l) => l.state === "connected");
         if (session.state !== "connected" || !leg?.roomId || leg.matrixVersion !== "1") return session;
         await core.matrix.sendCallEvent(leg.virtualUserId, leg.roomId, ev.CALL_NEGOTIATE,
@@ -89,7 +93,9 @@ export class FromParty {
       case "hangup": {
         const connected = session.state === "connected";
         if (session.kind === "inbound") {
-          await this.endings.end(session, { reason: "party_hangup", matrix: { hangup: "user_hangup" }, notice: connected ? "ended" : "missed" });
+          // A node that stops ringing because time ran out (a rota's step elsewhere) says so: the devices show a missed call.
+          const hangup = !connected && event.reason === "invite_timeout" ? "invite_timeout" : "user_hangup";
+          await this.endings.end(session, { reason: "party_hangup", matrix: { hangup }, notice: connected ? "ended" : "missed" });
         } else {
           // The called party declines a ringing call, or hangs up a connected one.
           await this.endings.end(session, { reason: "party_hangup", matrix: connected ? { hangup: "user_hangup" } : { reject: true },

@@ -6,12 +6,13 @@ import { CallerIdentity } from "../model/callerIdentity";
 import { Leg, LegId, newLeg, pairKey } from "../model/leg";
 import { RotaCall } from "../model/rota";
 import { InboundSession, RingMode, inboundSession, lifetime } from "../model/session";
-import { SessionDescription, SetupRequest, SetupResponse } from "../protocol/types";
+import { Hop, SessionDescription, SetupRequest, SetupResponse } from "../protocol/types";
 import { CallContext, displayNameFor, hashToken, setupFingerprint } from "./context";
 import { Endings } from "./Endings";
 import { lesserWins } from "./glare";
 import { Ringing } from "./Ringing";
 import { CallWatcher } from "./CallWatch";
+import { RemoteMember } from "./MemberPlacement";
 
 const log = logger("inbound");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
@@ -31,6 +32,10 @@ export interface RingRequest {
   watch?: CallWatcher;
   /** A call to a rota: kept with the session, so its watcher can be rebuilt after a restart. */
   rota?: RotaCall;
+  /** A rota's members on other nodes, rung by relay at their steps. */
+  remote?: readonly RemoteMember[];
+  /** The forwarding chain that proved the caller (extended toward those members). */
+  chain?: readonly Hop[];
   neutralAt: number;
   proof: { identity: CallerIdentity; peerNode: string | null };
 }
@@ -97,8 +102,8 @@ export class InboundRing {
       return { userId, dm, step: r.steps?.[i] ?? i, ok: dm !== undefined || await this.confirmInTime(userId, r.neutralAt) };
     }));
     const reachable = rooms.filter((t) => t.ok);
-    if (reachable.length === 0) return { response: COULD_NOT_ATTEND };
-    const firstStep = reachable[0]!.step;
+    if (reachable.length === 0 && !r.remote?.length) return { response: COULD_NOT_ATTEND };
+    const firstStep = Math.min(reachable[0]?.step ?? Infinity, ...(r.remote ?? []).map((m) => m.step));
 
     const now = core.now();
     const lifetimeMs = Math.min(r.request.lifetime ?? core.calls.defaultLifetimeMs, core.calls.maxLifetimeMs);
@@ -120,7 +125,7 @@ export class InboundRing {
     };
 
     let built = build((r.request.sessionId ?? newSessionId()) as SessionId);
-    const lost = r.targets.length === 1 && reachable[0]!.dm ? await this.glareWithOwnCall(built.session, built.legs[0]!) : undefined;
+    const lost = r.targets.length === 1 && reachable[0]?.dm ? await this.glareWithOwnCall(built.session, built.legs[0]!) : undefined;
     if (lost) return { response: lost };
     let inserted = await core.store.insertSession(built.session, built.legs);
     if (!inserted.inserted) {
@@ -137,6 +142,7 @@ export class InboundRing {
     const { session, legs } = built;
     live.remember(session, legs);
     if (r.watch) live.watchers.set(session.id, r.watch);
+    if (r.remote?.length) this.ringing.remote.plan(session, r.remote, r.chain ?? []);
     live.noteUnansweredInbound(session.id, legs);
     this.armLifetime(session);
     return { response: session.setup.response as SetupResponse, ring: built };

@@ -88,9 +88,15 @@ export class InboundSetup {
     const rota = await this.rotas.find(callee);
     if (rota) {
       // A rota's rules decide as a user's do; a forward goes on as one of theirs.
-      const routed = await this.rotas.route(rota, { request, offer, caller, callee, neutralAt, proof }, facts);
+      const routed = await this.rotas.route(rota, { request, offer, caller, callee, neutralAt, proof, chain: checked.chain }, facts);
       if ("status" in routed) return routed;
-      identity.forwards.push({ by: core.self.domain, reason: `${rota.name} ${hopReason(routed.rule, routed.label)}` });
+      const reason = `${rota.name} ${hopReason(routed.rule, routed.label)}`;
+      if (!core.localUsers.userIdFor(routed.forwardTo)) {
+        // To another node: relayed as a user's forward is, the bridge bot standing for the forwarding user.
+        return this.relay.forward({ request, offer, caller, callee, matrixUserId: core.rotas!.bot, virtualUserId: core.virtualUsers.userIdFor(caller),
+          next: routed.forwardTo, started, identity, signer, chain: checked.chain, reason });
+      }
+      identity.forwards.push({ by: core.self.domain, reason });
       start = routed.forwardTo;
     }
     const seen = new Set<MatrixUserId>();

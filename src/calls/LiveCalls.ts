@@ -72,6 +72,8 @@ export class LiveCalls {
    *  (a relayed session's: the forwarding user's). */
   static lockKeys(session: Session, legs: readonly Leg[]): string[] {
     if (isRelay(session)) return [pairKey(session.forwardedBy, session.virtualUserId)];
+    // A rota member's attempt on another node has no legs: its own id serialises its work.
+    if (session.kind === "member_out") return [session.id];
     const keys = new Set(legs.map((l) => pairKey(l.matrixUserId, l.virtualUserId)));
     return [...keys];
   }
@@ -111,6 +113,9 @@ export class LiveCalls {
     this.steps.delete(id);
   }
 
+  /** Told when a session is answered (a rota's members on other nodes stop ringing). */
+  readonly onAnswer: ((session: Session) => void)[] = [];
+
   /** Answered: no lifetime, no steps, nothing held but the device candidates. */
   answered(session: Session, legs: readonly Leg[]): void {
     clearTimeout(this.lifetimes.get(session.id));
@@ -120,6 +125,7 @@ export class LiveCalls {
     this.clearUnansweredInbound(session.id, legs);
     this.remember(session);
     for (const leg of legs) this.legs.set(leg.callId, leg);
+    for (const hook of this.onAnswer) hook(session);
   }
 
   noteUnansweredInbound(id: SessionId, legs: readonly Leg[]): void {

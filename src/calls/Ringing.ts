@@ -5,9 +5,11 @@ import { Leg, UNANSWERED_LEG_STATES } from "../model/leg";
 import { InboundSession, RingMode } from "../model/session";
 import { LEG_MOVES, SESSION_MOVES } from "../model/transitions";
 import { Candidates } from "./Candidates";
+import { RemoteRung, Rung } from "./CallWatch";
 import { CallContext, displayNameFor } from "./context";
 import { Endings } from "./Endings";
 import * as notices from "./notices";
+import { RemoteMembers } from "./RemoteMembers";
 
 const log = logger("calls");
 
@@ -16,10 +18,14 @@ const log = logger("calls");
  * each for a step (ringLegs). A leg is readied (virtual user, DM; first
  * contact waits for the callee to join) and then invited. A leg declined
  * or timed out rings the next queued one; when none is left the session
- * ends unanswered. Runs under the session's pair locks.
+ * ends unanswered. A rota's members on other nodes ring at their steps
+ * beside the legs (`remote`, ./RemoteMembers.ts), and a step is over only
+ * when its legs and its members' attempts all are. Runs under the
+ * session's pair locks.
  */
 export class Ringing {
-  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates) {}
+  constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly candidates: Candidates,
+    readonly remote: RemoteMembers) {}
 
   /** Rings the `preparing` legs of `session` as `mode` says: all of them, or
    *  in sequence those of the lowest step (stored legs: a step's `preparing`,
@@ -27,14 +33,17 @@ export class Ringing {
    *  the watcher is told which step ended before this one (a resume). */
   async ringLegs(session: InboundSession, legs: readonly Leg[], mode: RingMode = session.ring): Promise<void> {
     const preparing = legs.filter((l) => l.state === "preparing");
-    const step = Math.min(...preparing.map((l) => l.step));
+    const step = Math.min(...preparing.map((l) => l.step), ...this.remote.queuedSteps(session.id));
     const first = mode.mode === "all" ? preparing : preparing.filter((l) => l.step === step);
+    const remote = this.remote.ring(session, mode.mode === "all" ? null : step, mode);
     for (const leg of first) {
       if (mode.mode === "sequence") this.armStep(session, leg, mode.stepMs);
       await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
     }
     // Told once the invites are out: its notice must not queue ahead of them at the homeserver.
-    if (first.length) this.ctx.live.watchers.get(session.id)?.stepRinging(session, first, stepBefore(legs, step));
+    if (first.length || remote.length) {
+      this.ctx.live.watchers.get(session.id)?.stepRinging(session, [...first, ...remote], stepBefore(legs, this.remote.endedBefore(session.id, step), step));
+    }
   }
 
   /** preparing → ringing, or → awaiting_join on first contact. */
@@ -136,11 +145,12 @@ export class Ringing {
   async next(session: InboundSession, reason = "invite_timeout"): Promise<void> {
     const { core, live } = this.ctx;
     const legs = await core.store.legsOf(session.id);
-    // A step of several legs goes on while any of them still rings.
-    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued")) return;
+    // A step of several legs (or members on other nodes) goes on while any of them still rings.
+    if (legs.some((l) => UNANSWERED_LEG_STATES.includes(l.state) && l.state !== "queued") || this.remote.pending(session.id)) return;
     const queued = legs.filter((l) => l.state === "queued");
-    if (queued.length && !this.ctx.expired(session)) {
-      const step = Math.min(...queued.map((l) => l.step));
+    const remoteSteps = this.remote.queuedSteps(session.id);
+    if ((queued.length || remoteSteps.length) && !this.ctx.expired(session)) {
+      const step = Math.min(...queued.map((l) => l.step), ...remoteSteps);
       // The step's end is stored as it starts: a restart goes on with what is left of it.
       const stepEndsAt = session.ring.mode === "sequence" ? core.now() + session.ring.stepMs : null;
       const ready: Leg[] = [];
@@ -148,12 +158,13 @@ export class Ringing {
         const moved = await core.store.transitionLeg(leg.callId, LEG_MOVES.ring.from, { state: LEG_MOVES.ring.to, stepEndsAt });
         if (moved) ready.push(moved);
       }
-      if (!ready.length) return;
+      const remote = this.remote.ring(session, step, session.ring);
+      if (!ready.length && !remote.length) return;
       for (const leg of ready) {
         if (session.ring.mode === "sequence") this.armStep(session, leg, session.ring.stepMs);
         await this.ringLeg(session, leg).catch((err: Error) => this.failedToRing(session, leg, err));
       }
-      live.watchers.get(session.id)?.stepRinging(session, ready, stepBefore(legs, step));
+      live.watchers.get(session.id)?.stepRinging(session, [...ready, ...remote], stepBefore(legs, this.remote.endedBefore(session.id, step), step));
       return;
     }
     if (!SESSION_MOVES.unanswered.from.includes(session.state)) return;
@@ -175,10 +186,10 @@ export class Ringing {
   }
 }
 
-/** The legs of the last step before `step` (each ended unanswered, or the
- *  next step would not ring): what the watcher says did not answer. */
-function stepBefore(legs: readonly Leg[], step: number): Leg[] {
-  const before = legs.filter((l) => l.state === "ended" && l.step < step);
-  const last = Math.max(...before.map((l) => l.step));
-  return before.filter((l) => l.step === last);
+/** The legs and members on other nodes of the last step before `step` (each
+ *  ended unanswered, or the next step would not ring): what the watcher says did not answer. */
+function stepBefore(legs: readonly Leg[], remote: readonly RemoteRung[], step: number): Rung[] {
+  const before: Rung[] = [...legs.filter((l) => l.state === "ended" && l.step < step), ...remote];
+  const last = Math.max(...before.map((r) => r.step));
+  return before.filter((r) => r.step === last);
 }

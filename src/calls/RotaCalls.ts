@@ -11,21 +11,22 @@ import { onCallAt, ringPlan } from "../rota/schedule";
 import { compileRules, decide } from "../rules/evaluate";
 import { CallContext } from "./context";
 import { InboundRing, RingRequest } from "./InboundRing";
+import { RemoteMember } from "./MemberPlacement";
 import { RotaWatch } from "./RotaWatch";
 
 const log = logger("rota-calls");
 const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 
 /** What ringing a rota takes from the setup: everything but whom and how. */
-export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch" | "rota">;
+export type RotaRing = Omit<RingRequest, "targets" | "mode" | "steps" | "watch" | "rota" | "remote">;
 
 /**
  * Calls to a rota's address (NAME@homeserver.domain, docs/rotas.md "Calls
  * to a rota"): the rota's own rules decide, as a user's do; a call that
  * rings follows the ring plan (the person on call first, then the next, or
  * everyone), one leg per Matrix member in their DM with the caller's virtual
- * user, exactly as a direct call. Members busy on a bridged call are
- * skipped. Runs inside the setup's neutral answer: a refusal is only
+ * user, exactly as a direct call, and a member on another node rung by
+ * relay (./RemoteMembers.ts). Members busy on a bridged call are skipped. Runs inside the setup's neutral answer: a refusal is only
  * returned, never answered early.
  */
 export class RotaCalls {
@@ -52,13 +53,12 @@ export class RotaCalls {
     const onCall = onCallAt(rota, members, now)?.member;
     const targets: MatrixUserId[] = [];
     const steps: number[] = [];
+    const remote: RemoteMember[] = [];
     let skipped = 0;
     plan.steps.forEach((step, i) => {
       for (const member of step) {
         if (member.kind === "address") {
-          // Relaying to a member on another node is left for later (issue 13).
-          log.info("not ringing a rota member on another node", { rota: rota.name, member: member.address });
-          skipped++;
+          remote.push({ address: member.address, step: i });
         } else if (live.busy(member.userId)) {
           log.info("rota member busy on a bridged call: skipped", { rota: rota.name, member: member.userId });
           skipped++;
@@ -70,15 +70,15 @@ export class RotaCalls {
     });
     const call: RotaCall = {
       name: rota.name, roomId: rota.roomId, caller: text.callerText(facts.caller, facts.verified),
-      onCall: onCall?.kind === "matrix" ? onCall.userId : null,
+      onCall: onCall ? (onCall.kind === "matrix" ? onCall.userId : onCall.address) : null,
     };
     const watch = new RotaWatch(side, call, plan.stepMs);
-    if (targets.length === 0) {
+    if (targets.length === 0 && remote.length === 0) {
       watch.nobodyToRing(skipped);
       return COULD_NOT_ATTEND;
     }
     const mode: RingMode = plan.stepMs === null ? { mode: "all" } : { mode: "sequence", stepMs: plan.stepMs };
-    return this.ringer.ring({ ...ring, targets, steps, mode, watch, rota: call });
+    return this.ringer.ring({ ...ring, targets, steps, mode, watch, rota: call, remote });
   }
 
   /** After a restart: a stored rota call's room notices go on. */

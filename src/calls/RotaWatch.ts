@@ -4,7 +4,7 @@ import { Leg } from "../model/leg";
 import { RotaCall } from "../model/rota";
 import { InboundSession, Session } from "../model/session";
 import * as text from "../rota/callNotices";
-import { CallWatcher } from "./CallWatch";
+import { CallWatcher, Rung, rungName } from "./CallWatch";
 import { RotaSide } from "./ports";
 
 const log = logger("rota-calls");
@@ -18,7 +18,7 @@ const log = logger("rota-calls");
  * restart is the same message to the homeserver.
  */
 export class RotaWatch implements CallWatcher {
-  private readonly tried = new Set<MatrixUserId>();
+  private readonly tried = new Set<text.NoticeMember>();
   private queue: Promise<void> = Promise.resolve();
   private lastStep = -1;
 
@@ -31,8 +31,8 @@ export class RotaWatch implements CallWatcher {
     return watch;
   }
 
-  stepRinging(session: InboundSession, ringing: readonly Leg[], previous: readonly Leg[]): void {
-    const users = ringing.map((l) => l.matrixUserId);
+  stepRinging(session: InboundSession, ringing: readonly Rung[], previous: readonly Rung[]): void {
+    const users = ringing.map(rungName);
     for (const u of users) this.tried.add(u);
     const onCall = this.call.onCall ?? undefined;
     const step = ringing[0]?.step ?? 0;
@@ -41,11 +41,11 @@ export class RotaWatch implements CallWatcher {
     if (step < this.lastStep) return;
     this.lastStep = step;
     this.send(session, `step${step}`, previous.length === 0 ? text.ringingFirst(this.call.caller, users, onCall)
-      : text.escalated(previous.map((l) => ({ userId: l.matrixUserId, declined: l.endReason === "declined" })), this.stepMs, users, onCall));
+      : text.escalated(previous.map((r) => ({ userId: rungName(r), declined: r.endReason === "declined" })), this.stepMs, users, onCall));
   }
 
-  answered(session: Session, leg: Leg): void {
-    this.send(session, "answered", text.answered(leg.matrixUserId, (session.answeredAt ?? session.createdAt) - session.createdAt));
+  answered(session: Session, by: Rung): void {
+    this.send(session, "answered", text.answered(rungName(by), (session.answeredAt ?? session.createdAt) - session.createdAt));
   }
 
   endedUnanswered(session: Session, event: "hangup" | "expire" | "unanswered" | "glare_lost"): void {

@@ -75,5 +75,6 @@ export function rotaConnector(r: {
       await r.homeserver.sendEvent(r.botUserId, roomId, "m.room.message", { msgtype: "m.notice", body, "m.mentions": { user_ids: [...mentions] } }, txnId);
     },
     bridgeDefault: r.bridgeDefault,
+    bot: r.botUserId,
   };
 }

@@ -70,4 +70,7 @@ export interface RotaSide {
   notice(roomId: RoomId, body: string, mentions: readonly MatrixUserId[], txnId?: string): Promise<void>;
   /** What a rota without rules does (config rules.defaultAction). */
   bridgeDefault: DefaultAction;
+  /** The bridge bot: it stands for the forwarding user when a rota's rules
+   *  forward a call to another node. */
+  bot: MatrixUserId;
 }

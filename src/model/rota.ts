@@ -103,6 +103,6 @@ export interface RotaCall {
   roomId: RoomId;
   /** The caller as the notices show them ("alf@customer.com ✓"). */
   caller: string;
-  /** Who was on call when the call came in, if a Matrix user. */
-  onCall: MatrixUserId | null;
+  /** Who was on call when the call came in: a Matrix user, or a member on another node. */
+  onCall: MatrixUserId | Address | null;
 }

@@ -9,7 +9,7 @@ import { RotaCall } from "./rota";
  * A session is the WebCall side of one call attempt: what the other party
  * knows (its id and token), who calls whom, its lifetime and how its events
  * reach the party. The Matrix calls that belong to it are its legs
- * (./leg.ts). Four kinds, each a type of its own: a field a kind does not
+ * (./leg.ts). Five kinds, each a type of its own: a field a kind does not
  * have does not exist on it.
  *
  *   inbound    a WebCall caller rings one or more of our Matrix users
@@ -17,6 +17,8 @@ import { RotaCall } from "./rota";
  *   relay_in   a call one of our users forwards to another node: the half
  *              facing the caller
  *   relay_out  the same call's half facing the next node
+ *   member_out a call to a rota's member on another node: one ringing
+ *              attempt of the rota call's inbound session (its parent)
  */
 export type SessionKind = Session["kind"];
 
@@ -112,7 +114,21 @@ export interface RelayOutSession extends SessionBase {
   peer: SessionId;
 }
 
-export type Session = InboundSession | OutboundSession | RelayInSession | RelayOutSession;
+/** A rota call's attempt at a member on another node (docs/rotas.md,
+ *  "Members on other nodes"): the setup this node POSTs to the member's
+ *  node, linked to the rota call's inbound session. The caller keeps that
+ *  session through every step; this one only faces the member's node. */
+export interface MemberOutSession extends SessionBase {
+  kind: "member_out";
+  caller: Address | null;
+  /** The rota member: an address on another node. */
+  callee: Address;
+  party: PartyLink;
+  /** The rota call's inbound session. */
+  parent: SessionId;
+}
+
+export type Session = InboundSession | OutboundSession | RelayInSession | RelayOutSession | MemberOutSession;
 export type RelaySession = RelayInSession | RelayOutSession;
 
 export const LIVE_SESSION_STATES: readonly SessionState[] = ["preparing", "ringing", "connected"];
@@ -168,6 +184,11 @@ export function relayInSession(s: Omit<RelayInSession, "kind" | Fresh>): RelayIn
 
 export function relayOutSession(s: Omit<RelayOutSession, "kind" | Fresh>): RelayOutSession {
   return { kind: "relay_out", state: "preparing", ...FRESH, ...s };
+}
+
+/** A rota call's attempt at a remote member, about to be put through. */
+export function memberOutSession(s: Omit<MemberOutSession, "kind" | Fresh>): MemberOutSession {
+  return { kind: "member_out", state: "preparing", ...FRESH, ...s };
 }
 
 /** What may change on a session once stored; kind, id and times never do. */

@@ -20,14 +20,16 @@ const s = (state: SessionState, event: SessionEvent, next: SessionState, actions
 const l = (state: LegState, event: LegEvent, next: LegState, actions: string): LegRow =>
   ({ machine: "leg", state, event, next, actions });
 
-const ANSWER = "first answer wins: m.call.select_answer on the leg, every other leg answered_elsewhere, answer to the party, lifetime disarmed";
-const HANGUP = "every live leg session_ended; the side that did not hang up is told (m.call.hangup or m.call.reject, or a hangup session event); DM notice";
+const ANSWER = "first answer wins: m.call.select_answer on the leg, every other leg answered_elsewhere, answer to the party, lifetime disarmed; "
+  + "member_out: the rota call's session answers the same way (its legs answered_elsewhere, the member's candidates to the caller)";
+const HANGUP = "every live leg session_ended; the side that did not hang up is told (m.call.hangup or m.call.reject, or a hangup session event); DM notice; "
+  + "an inbound session's member_out attempts end with it, their nodes told";
 const ELSEWHERE = "m.call.hangup if its invite is out; DM notice: answered elsewhere";
 const ENDED = "the session's ending on this leg: m.call.hangup or m.call.reject if its invite is out; DM notice as the ending says";
 const STEP = "m.call.hangup invite_timeout; DM notice: missed; the next queued leg rings, else the session is unanswered";
 
 export const TRANSITIONS: readonly TransitionRow[] = [
-  s("preparing", "placed", "ringing", "outbound and relay: the next node accepted the setup; its token kept if it gave another"),
+  s("preparing", "placed", "ringing", "outbound, relay and member_out: the next node accepted the setup; its token kept if it gave another; member_out: the caller's candidates so far to it"),
   s("preparing", "answer", "connected", "outbound: the node answered before its setup answer arrived; " + ANSWER),
   s("ringing", "answer", "connected", ANSWER),
   s("preparing", "hangup", "ended", HANGUP),

@@ -1,11 +1,16 @@
+import { Address } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 
 /**
  * The notices a call to a rota leaves in the rota's room (docs/rotas.md,
- * "Calls to a rota"). Each names the members it concerns by their user id,
- * and the caller sends it with those ids in `m.mentions`, so the person
- * rung is notified and nobody else is.
+ * "Calls to a rota"). Each names the members it concerns as people write
+ * them (a Matrix user id, or the address of a member on another node), and
+ * the caller sends it with the Matrix ids among them in `m.mentions`, so the
+ * person rung is notified and nobody else is.
  */
+
+/** A member named in a notice. */
+export type NoticeMember = MatrixUserId | Address;
 
 export interface RotaNotice {
   body: string;
@@ -27,19 +32,24 @@ export function callerText(caller: string | null, verified: boolean): string {
   return verified ? `${caller} ✓` : `${caller} (not verified)`;
 }
 
-function list(users: readonly MatrixUserId[], onCall: MatrixUserId | undefined): string {
+function list(users: readonly NoticeMember[], onCall: NoticeMember | undefined): string {
   return users.map((u) => (u === onCall ? `${u} (on call)` : u)).join(", ");
 }
 
+/** The Matrix users among `members`: a member on another node has no one here to mention. */
+function mentionable(members: readonly NoticeMember[]): MatrixUserId[] {
+  return members.filter((m): m is MatrixUserId => m.startsWith("@"));
+}
+
 /** "Call from alf@customer.com ✓ — ringing @bob:example.org (on call)" */
-export function ringingFirst(caller: string, ringing: readonly MatrixUserId[], onCall: MatrixUserId | undefined): RotaNotice {
-  return { body: `Call from ${caller} — ringing ${list(ringing, onCall)}`, mentions: [...ringing] };
+export function ringingFirst(caller: string, ringing: readonly NoticeMember[], onCall: NoticeMember | undefined): RotaNotice {
+  return { body: `Call from ${caller} — ringing ${list(ringing, onCall)}`, mentions: mentionable(ringing) };
 }
 
 /** "@bob:example.org did not answer in 30 s — ringing @alice:example.org";
  *  a member who declined is said to have. */
-export function escalated(previous: readonly { userId: MatrixUserId; declined: boolean }[], stepMs: number | null,
-  ringing: readonly MatrixUserId[], onCall: MatrixUserId | undefined): RotaNotice {
+export function escalated(previous: readonly { userId: NoticeMember; declined: boolean }[], stepMs: number | null,
+  ringing: readonly NoticeMember[], onCall: NoticeMember | undefined): RotaNotice {
   const declined = previous.filter((p) => p.declined).map((p) => p.userId);
   const silent = previous.filter((p) => !p.declined).map((p) => p.userId);
   const parts = [
@@ -47,12 +57,12 @@ export function escalated(previous: readonly { userId: MatrixUserId; declined: b
     ...(declined.length ? [`${declined.join(", ")} declined`] : []),
   ];
   const why = parts.length ? parts.join("; ") : "Nobody could be rung";
-  return { body: `${why} — ringing ${list(ringing, onCall)}`, mentions: [...ringing] };
+  return { body: `${why} — ringing ${list(ringing, onCall)}`, mentions: mentionable(ringing) };
 }
 
 /** "Answered by @alice:example.org after 41 s" */
-export function answered(by: MatrixUserId, afterMs: number): RotaNotice {
-  return { body: `Answered by ${by} after ${seconds(afterMs)}`, mentions: [by] };
+export function answered(by: NoticeMember, afterMs: number): RotaNotice {
+  return { body: `Answered by ${by} after ${seconds(afterMs)}`, mentions: mentionable([by]) };
 }
 
 /** "Missed: nobody answered (3 tried)" */

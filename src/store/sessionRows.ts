@@ -92,6 +92,9 @@ export function toSession(row: SessionRow): Session {
     case "relay_out":
       return { ...base, kind: "relay_out", caller, callee, forwardedBy: required(row.forwarded_by, row, "forwarded_by") as MatrixUserId,
         party: required(party, row, "token"), peer: required(row.peer_session, row, "peer_session") as SessionId };
+    case "member_out":
+      return { ...base, kind: "member_out", caller, callee, party: required(party, row, "token"),
+        parent: required(row.peer_session, row, "peer_session") as SessionId };
   }
 }
 
@@ -106,7 +109,8 @@ export function sessionValues(s: Session): unknown[] {
   const setup = s.kind === "inbound" || s.kind === "relay_in" ? s.setup : undefined;
   const row: Record<SessionColumn, unknown> = {
     session_id: s.id, kind: s.kind, state: s.state, virtual_user_id: s.virtualUserId, caller_address: s.caller,
-    callee_address: s.callee, forwarded_by: relay?.forwardedBy ?? null, peer_session: relay?.peer ?? null,
+    callee_address: s.callee, forwarded_by: relay?.forwardedBy ?? null,
+    peer_session: relay?.peer ?? (s.kind === "member_out" ? s.parent : null),
     ...partyColumns(s.party), offer: s.offer, answer: s.answer, lifetime_ms: s.lifetimeMs,
     created_at: s.createdAt, expires_at: s.expiresAt, answered_at: s.answeredAt, ended_at: s.endedAt, end_reason: s.endReason,
     replaced_by: s.replacedBy, via: s.via, setup_fingerprint: setup?.fingerprint ?? null, setup_response: setup?.response ?? null,

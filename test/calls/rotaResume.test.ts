@@ -27,6 +27,7 @@ describe("a rota call across restarts", () => {
   beforeAll(async () => {
     rota = aRota({ escalation: { mode: "sequence", stepMs: STEP_MS, thenAll: false }, roomId: "!ops:example.org" as RoomId });
     const side: RotaSide = {
+      bot: "@webcall:example.org" as MatrixUserId,
       find: async (name) => (name === rota.name ? rota : undefined),
       members: async (r) => r.members!,
       notice: async (_room, body, mentions, txnId) => {

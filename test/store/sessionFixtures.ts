@@ -3,8 +3,8 @@ import { MatrixUserId, RoomId } from "../../src/ids/matrix";
 import { newPartyId, newSessionId, SessionId } from "../../src/ids/session";
 import { Leg, LegId, newLeg } from "../../src/model/leg";
 import {
-  InboundSession, OutboundSession, RelayInSession, RelayOutSession, inboundSession, lifetime, outboundSession,
-  relayInSession, relayOutSession,
+  InboundSession, MemberOutSession, OutboundSession, RelayInSession, RelayOutSession, inboundSession, lifetime, memberOutSession,
+  outboundSession, relayInSession, relayOutSession,
 } from "../../src/model/session";
 
 /** Sessions and legs as the call core makes them, for store tests. */
@@ -52,6 +52,15 @@ export function relayPair(): [RelayInSession, RelayOutSession] {
     relayOutSession({ ...common, id: outId, callee: "bob@next.example" as Address, peer: inId,
       party: { tokenHash: "ef".repeat(32), delivery: { mode: "push", notifyUrl: "https://next.example/webcall", token: "next-token", peerNode: "next.example" } } }),
   ];
+}
+
+/** A rota call's attempt at a member on another node, linked to `parent`. */
+export function memberOut(parent: SessionId): MemberOutSession {
+  return memberOutSession({
+    id: newSessionId(), virtualUserId: VIRTUAL, caller: ALF, callee: "carol@hello.example" as Address, offer: OFFER, ...lifetime(tick(), 60_000),
+    via: ["employer.com"], parent,
+    party: { tokenHash: "9a".repeat(32), delivery: { mode: "push", notifyUrl: "https://hello.example/webcall", token: "member-token", peerNode: "hello.example" } },
+  });
 }
 
 export function legOf(sessionId: SessionId, position = 0, overrides: Partial<Leg> = {}): Leg {

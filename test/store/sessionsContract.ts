@@ -3,7 +3,7 @@ import { LegId } from "../../src/model/leg";
 import { RotaName } from "../../src/model/rota";
 import { SESSION_MOVES } from "../../src/model/transitions";
 import { Store } from "../../src/store";
-import { inbound, legOf, outbound, relayPair, room, tick, unique, user } from "./sessionFixtures";
+import { inbound, legOf, memberOut, outbound, relayPair, room, tick, unique, user } from "./sessionFixtures";
 
 /** The sessions-and-legs part of the Store contract (run by contract.ts on each engine). */
 export function sessionsContract(getStore: () => Store): void {
@@ -36,6 +36,9 @@ export function sessionsContract(getStore: () => Store): void {
       await store.insertSession(rout, []);
       expect(await store.getSession(rin.id)).toEqual(rin);
       expect(await store.getSession(rout.id)).toEqual(rout);
+      const attempt = memberOut(a.id);
+      await store.insertSession(attempt, []);
+      expect(await store.getSession(attempt.id)).toEqual(attempt);
       expect(await store.getSession(newSessionId())).toBeUndefined();
     });
 
