@@ -20,7 +20,8 @@ RUN npm run build \
     && npm prune --omit=dev --no-audit --no-fund
 
 # The npm package's layout (package.json "files"): dist/src, the SQL
-# migrations in src/store/migrations, stubs/, bin/, config.sample.yaml.
+# migrations in src/store/migrations, the call link page's static files in
+# src/webcall/callPage/assets, stubs/, bin/, config.sample.yaml.
 FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
@@ -28,6 +29,7 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY src/store/migrations ./src/store/migrations
+COPY src/webcall/callPage/assets ./src/webcall/callPage/assets
 COPY stubs ./stubs
 COPY bin ./bin
 COPY config.sample.yaml ./

@@ -1,6 +1,6 @@
 /**
  * The bridge's benchmark: one command, one run, every figure.
- *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral|rota|warm]
+ *   npm run bench [-- --store postgres] [-- --iterations 300] [-- --signing-iterations 5000] [-- --neutral-calls 200] [-- --only neutral|rota|warm|callpage]
  *
  * 1. Inbound warm path: POST /webcall → m.call.invite in the callee's /sync,
  *    against the same homeserver send done directly (the floor), for a
@@ -23,6 +23,9 @@
  * 8. Deciding who to ring for a call to a rota: 100 rotas of 50 members and
  *    20 overrides each (bench/rota.ts), in this process; `--only rota` runs
  *    this section alone, without a homeserver or a bridge.
+ * 9. The call link page in headless Chromium: pressing Call to the invite in
+ *    /sync, against the same call without the page, and the page's transfer
+ *    size (bench/callPage.ts); `--only callpage` runs this section alone.
  * The test homeserver and the bridge each run in a child process; this
  * process only drives them, as a caller and a callee would from outside.
  * The callers' node is this process too (bench/signing.ts): it publishes
@@ -47,6 +50,7 @@ import { measureNeutral, neutralReportLines } from "./neutral";
 import { CallerNode, measureSigning, placedSetup, signedHeaders, signingReportLines, startCallerNode } from "./signing";
 import { runOnSynapse } from "./synapse";
 import { measureRota, rotaReportLines } from "./rota";
+import { callPageReportLines, measureCallPage } from "./callPage";
 import { Marks, phaseLines, warmPathPhases } from "./phases";
 import { cpuMeter } from "./cpu";
 import { setLogLevel } from "../src/log";
@@ -61,7 +65,8 @@ const SETUPS = Number(arg("setups", "3000"));
 const RINGING = Number(arg("ringing", "1000"));
 const SIGNING_ITERATIONS = Number(arg("signing-iterations", "5000"));
 const NEUTRAL_CALLS = Number(arg("neutral-calls", "200"));
-/** `--only neutral` / `--only rota`: that section alone. */
+const PAGE_CALLS = Number(arg("page-calls", "40"));
+/** `--only neutral` / `--only rota` / `--only warm` / `--only callpage`: that section alone. */
 const ONLY = arg("only", "");
 /** calls.neutralAnswerMs, as in production (its default). */
 const NEUTRAL_FLOOR_MS = 300;
@@ -89,6 +94,12 @@ async function main(): Promise<void> {
   if (ONLY === "rota") {
     process.stdout.write([`matrix-appservice-webcall bench — node ${process.version}, rotas only`, ``, ...rotaReportLines(measureRota())].join("\n") + "\n");
     return;
+  }
+  // --only callpage: the call link page alone, with its own homeserver and bridge.
+  if (ONLY === "callpage") {
+    const lines = [`matrix-appservice-webcall bench — node ${process.version}, call link page only`, ``, ...callPageReportLines(await measureCallPage(PAGE_CALLS))];
+    process.stdout.write(lines.join("\n") + "\n");
+    process.exit(0);
   }
   const remote = await startRemoteNode();
   const callerNode: CallerNode = await startCallerNode(CALLER_DOMAIN);
@@ -449,6 +460,8 @@ async function main(): Promise<void> {
   lines.push(``, ...signingReportLines(signingReport, CALLER_DOMAIN));
   progress("deciding who to ring for calls to rotas");
   lines.push(``, ...rotaReportLines(measureRota()));
+  progress("the call link page in Chromium");
+  lines.push(``, ...callPageReportLines(await measureCallPage(PAGE_CALLS)));
   process.stdout.write(lines.join("\n") + "\n");
   await dropStore();
   process.exit(0);

@@ -10,6 +10,7 @@ import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
 import { logger, setLogLevel } from "./log";
 import { AppserviceListener } from "./matrix/AppserviceListener";
+import { CallCards } from "./matrix/CallCards";
 import { failureKind } from "./matrix/failures";
 import { DmInvites } from "./matrix/DmInvites";
 import { DmRooms } from "./matrix/DmRooms";
@@ -23,6 +24,7 @@ import { NotifyClient } from "./webcall/notifyClient";
 import { NodeDiscovery } from "./net/discovery";
 import { OutboundHttp } from "./net/outboundHttp";
 import { createWebCallServer } from "./webcall/server";
+import { callLinkBase } from "./webcall/callPage/link";
 import { Authority } from "./signing/Authority";
 import { CallerCheck } from "./signing/CallerCheck";
 import { KeyRing } from "./signing/KeyRing";
@@ -154,6 +156,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const bot = new BotCommands(homeserver, store, rules, localUsers, virtualUsers, {
     botUserId, bridgeDefault: config.rules.defaultAction, bridgeTimeZone: config.rules.defaultTimeZone, now,
     maxRules: config.rules.maxRulesPerUser, calendars, onRotaChange: (name) => announcer.edited(name),
+    callLinkBase: callLinkBase(config.callPage, config.webcall.publicUrl),
   });
   // "bridge running" waits for the homeserver's answer: a bridge it cannot reach (or that cannot reach it) is not running.
   const listening: Record<string, unknown> = {};
@@ -185,7 +188,14 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   }, store);
   const webcall = createWebCallServer(core, config.webcall, {
     keys, verifier: new RequestVerifier(keyring, domain, config.signing.replayCacheSize),
-  }, { clock, calendar: (name, secret, weeks) => calendars.feed(name, secret, now(), weeks) });
+  }, {
+    clock,
+    calendar: (name, secret, weeks) => calendars.feed(name, secret, now(), weeks),
+    callPage: {
+      config: config.callPage, domain, directory: new CallCards(homeserver, rules, localUsers, now),
+      cardFloorMs: config.calls.neutralAnswerMs, now,
+    },
+  });
   const rotation = setInterval(() => {
     keys.rotateIfDue().catch((err: Error) => log.error("could not rotate the signing key", { error: err.message }));
   }, ROTATION_CHECK_MS);

@@ -15,6 +15,7 @@ import { CalendarFeeds } from "../rota/CalendarFeeds";
 import { RotaService } from "../rota/RotaService";
 import { serverOfUser } from "../ids/matrix";
 import { UserDirectory } from "../matrix/UserDirectory";
+import { linkReply, sendQrCode, welcomeLine } from "./callLink";
 import { RotaRooms } from "./RotaRooms";
 
 const log = logger("bot");
@@ -24,6 +25,8 @@ const ENCRYPTED_BOT_ROOM = "This room is end-to-end encrypted, and this bridge c
 interface Reply {
   body: string;
   html: string;
+  /** A link whose QR code image follows the reply (`link`). */
+  qrFor?: string;
 }
 
 export interface BotOptions {
@@ -35,6 +38,8 @@ export interface BotOptions {
   maxRules?: number;
   /** Rotas' calendar feeds (`rota calendar`). */
   calendars: CalendarFeeds;
+  /** Where users' call links point (src/webcall/callPage/link.ts); absent when the page is not served. */
+  callLinkBase?: string;
   /** Told after a rota was created, changed or deleted, here or over the API (the handover announcer). */
   onRotaChange?(name: RotaName): void;
 }
@@ -110,6 +115,7 @@ export class BotCommands {
     if (room.userId !== event.sender) return;
     const reply = await this.run(room.userId, event.body);
     await this.reply(roomId, reply, `reply.${event.eventId}`);
+    if (reply.qrFor) await sendQrCode(this.homeserver, this.options.botUserId, roomId, reply.qrFor, `qr.${event.eventId}`);
   }
 
   /** Runs one command for `userId`; a command that cannot be understood or applied gets its reason back. */
@@ -126,6 +132,10 @@ export class BotCommands {
       switch (command.kind) {
         case "help": return dmHelp();
         case "rules": return renderRules(current, this.options.bridgeDefault, this.options.bridgeTimeZone);
+        case "link": {
+          const decision = await this.rules.decide(userId, { caller: null, verified: false, at: this.options.now() });
+          return linkReply(this.options.callLinkBase, userId, decision.action === "ring");
+        }
         case "edit": return renderEditResult(command.edit, await this.rules.edit(userId, command.edit), this.options.bridgeDefault, this.options.bridgeTimeZone);
         case "test": {
           const decision = await this.rules.decide(userId, command.facts);
@@ -157,7 +167,9 @@ export class BotCommands {
     }
     await this.store.putBotRoom(roomId, inviter);
     log.info("opened a command DM", { roomId, userId: inviter });
-    await this.reply(roomId, dmHelp(), `welcome.${roomId}`);
+    const help = dmHelp();
+    const link = welcomeLine(this.options.callLinkBase, inviter);
+    await this.reply(roomId, link ? { body: `${link.body}\n${help.body}`, html: link.html + help.html } : help, `welcome.${roomId}`);
   }
 
   private async onLeave(roomId: RoomId, userId: string): Promise<void> {

@@ -76,7 +76,10 @@ export class InboundSetup {
     const via = request.via ?? [];
     // WebCall/1 §4: a node seen twice, or too long a chain, ends the attempt.
     if (new Set(via).size !== via.length || via.length > core.maxForwardHops) return COULD_NOT_ATTEND;
-    const identity: CallerIdentity = { ...checked.identity, forwards: [...checked.identity.forwards] };
+    const identity: CallerIdentity = {
+      ...checked.identity, forwards: [...checked.identity.forwards],
+      ...(request.callerName !== undefined ? { nameHint: request.callerName } : {}),
+    };
     const proof = { identity, peerNode: signer ?? null };
     const group = this.groups.get(callee);
     if (group) return this.ringer.ring({ request, offer, caller, callee, targets: group.targets, mode: group.mode, neutralAt, proof });

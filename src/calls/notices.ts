@@ -5,7 +5,8 @@ import { CallerIdentity } from "../model/callerIdentity";
 /** Who is calling and how the call reached the callee, as far as signatures prove it:
  *  "alf@employer.com ✓ verified by employer.com — forwarded by employer.com (work hours rule)". */
 export function callerLine(caller: string | null, identity: CallerIdentity): string {
-  const who = caller === null ? "An anonymous caller"
+  const hint = identity.nameHint === undefined ? "" : ` who gave the name "${identity.nameHint}" (not verified)`;
+  const who = caller === null ? `An anonymous caller${hint}`
     : identity.verified ? `${caller} ✓ verified by ${identity.verifiedBy}` : `${caller} (not verified)`;
   if (identity.forwards.length === 0) return who;
   return `${who} — forwarded by ${identity.forwards.map((f) => `${f.by} (${f.reason})`).join(", then by ")}`;

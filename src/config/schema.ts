@@ -68,6 +68,47 @@ export const configSchema = {
         trustProxy: { type: "boolean", default: false, description: "Take the client address from X-Forwarded-For (only behind a reverse proxy you run)." },
       },
     },
+    callPage: {
+      type: "object",
+      default: {},
+      description: "The call link page: GET /call/{who} on the WebCall listener, a page anyone can open to call a user or rota of this homeserver from a browser (docs/call-link.md).",
+      additionalProperties: false,
+      properties: {
+        enabled: { type: "boolean", default: true, description: "Serve the call link page at /call/{who} (its callers are anonymous: a callee's rules must let anonymous callers through, `allow anonymous`)." },
+        linkBaseUrl: { type: "string", format: "uri", pattern: "^[Hh][Tt][Tt][Pp][Ss]?://", description: "Where people open the page: links are {linkBaseUrl}/{localpart}. Absent: /call on the origin of webcall.publicUrl.", examples: ["https://example.org/call"] },
+        iceServers: {
+          type: "array",
+          default: [],
+          maxItems: 16,
+          description: "STUN and TURN servers given to the page's browser. A TURN server with sharedSecret gets credentials made per call as Synapse's turn_shared_secret does (username `<expiry>:<tag>`, credential base64(HMAC-SHA1(secret, username))); the Matrix side keeps using the homeserver's own TURN.",
+          examples: [[{ urls: ["stun:turn.example.org:3478"] }, { urls: ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:5349"], sharedSecret: "the coturn static-auth-secret" }]],
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["urls"],
+            properties: {
+              urls: { type: "array", minItems: 1, maxItems: 8, items: { type: "string", pattern: "^(stun|stuns|turn|turns):[^\\s]{1,500}$" }, description: "stun:, stuns:, turn: or turns: URLs." },
+              sharedSecret: { type: "string", minLength: 1, description: "TURN REST shared secret (coturn's static-auth-secret, Synapse's turn_shared_secret): per-call credentials." },
+              username: { type: "string", minLength: 1, description: "A fixed TURN username (instead of sharedSecret)." },
+              credential: { type: "string", minLength: 1, description: "The fixed TURN password that goes with username." },
+            },
+          },
+        },
+        turnCredentialLifetimeMs: { type: "integer", minimum: 60000, maximum: 86400000, default: 3600000, description: "How long per-call TURN credentials stay valid (Synapse's turn_user_lifetime is 1 h)." },
+        rateLimit: {
+          type: "object",
+          default: {},
+          description: "Per-client limits on the page (on top of webcall.rateLimit); excess requests get 429 with Retry-After.",
+          additionalProperties: false,
+          properties: {
+            windowMs: { type: "integer", minimum: 1000, default: 60000, description: "Length of the page's rate window." },
+            max: { type: "integer", minimum: 1, default: 60, description: "Page, card and ICE requests one client address may make per window." },
+            callsWindowMs: { type: "integer", minimum: 1000, default: 600000, description: "Length of the window anonymous calls are counted in." },
+            calls: { type: "integer", minimum: 1, default: 20, description: "Anonymous, unsigned call setups (the page's calls) one client address may make per callsWindowMs." },
+          },
+        },
+      },
+    },
     calls: {
       type: "object",
       default: {},

@@ -89,6 +89,29 @@ export class HomeserverClient {
     }
   }
 
+  /** A user's display name, or undefined when they have none, do not exist
+   *  or the homeserver will not say (403). */
+  async displayName(userId: MatrixUserId): Promise<string | undefined> {
+    try {
+      const res = await this.request("GET", `/_matrix/client/v3/profile/${enc(userId)}/displayname`, undefined);
+      return typeof res.displayname === "string" && res.displayname !== "" ? res.displayname : undefined;
+    } catch (err) {
+      if (err instanceof MatrixRequestError && (err.status === 404 || err.status === 403)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Uploads a file to the media repository as `as`; returns its mxc:// URI. */
+  async uploadMedia(as: MatrixUserId, contentType: string, filename: string, bytes: Buffer): Promise<string> {
+    const url = new URL(`/_matrix/media/v3/upload?filename=${enc(filename)}`, this.base);
+    url.searchParams.set("user_id", as);
+    const res = await this.send("POST", "/_matrix/media/v3/upload", url, bytes, false, contentType);
+    if (typeof res.content_uri !== "string" || !res.content_uri.startsWith("mxc://")) {
+      throw new MatrixRequestError(502, "M_UNKNOWN", "POST /_matrix/media/v3/upload: no content_uri in the answer");
+    }
+    return res.content_uri;
+  }
+
   async createRoom(as: MatrixUserId, body: Record<string, unknown>): Promise<RoomId> {
     const res = await this.request("POST", "/_matrix/client/v3/createRoom", as, body);
     return res.room_id as RoomId;
@@ -162,7 +185,8 @@ export class HomeserverClient {
   }
 
   /** `fresh`: on a new connection outside the pool, for the one resend of a request an idle close lost. */
-  private send(method: string, path: string, url: URL, payload: Buffer | undefined, fresh = false): Promise<Record<string, unknown>> {
+  private send(method: string, path: string, url: URL, payload: Buffer | undefined, fresh = false,
+    contentType = "application/json"): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       let answered = false;
       const req = this.transport.request(url, {
@@ -171,7 +195,7 @@ export class HomeserverClient {
         timeout: this.options.timeoutMs,
         headers: {
           authorization: `Bearer ${this.options.asToken}`,
-          ...(payload ? { "content-type": "application/json", "content-length": payload.length } : {}),
+          ...(payload ? { "content-type": contentType, "content-length": payload.length } : {}),
         },
       }, (res) => {
         answered = true;
@@ -200,7 +224,7 @@ export class HomeserverClient {
       req.on("close", () => clearTimeout(deadline));
       req.on("timeout", () => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)));
       req.on("error", (error: NodeJS.ErrnoException) => {
-        if (!fresh && lostToIdleClose(req, error, answered)) resolve(this.send(method, path, url, payload, true));
+        if (!fresh && lostToIdleClose(req, error, answered)) resolve(this.send(method, path, url, payload, true, contentType));
         else reject(error);
       });
       req.end(payload);

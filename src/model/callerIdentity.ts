@@ -10,6 +10,9 @@ export interface CallerIdentity {
   verifiedBy?: string;
   /** Nodes that forwarded the call on its way here, oldest first, with their reasons. */
   forwards: { by: string; reason: string }[];
+  /** A name the caller typed (the setup's `callerName`): nothing proves it, so
+   *  it is only ever shown quoted and marked unverified, never decided on. */
+  nameHint?: string;
 }
 
 export const UNVERIFIED: CallerIdentity = Object.freeze({ verified: false, forwards: [] }) as CallerIdentity;

@@ -8,6 +8,8 @@ export interface SessionDescription {
 
 export interface SetupRequest {
   callerId?: string;
+  /** A name the caller typed: a display hint, unverified (never an identity). */
+  callerName?: string;
   calleeId: string;
   sessionId?: string;
   token?: string;

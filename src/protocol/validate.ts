@@ -69,6 +69,7 @@ const PATTERN_WORDS = new Map<string, string>([
   [defs.$defs.token.pattern, "must be 22-512 characters of A-Z a-z 0-9 . _ ~ + / - (optionally followed by =)"],
   [defs.$defs.domain.pattern, "must be a DNS host name"],
   [setupRequest.properties.notify.pattern, "must be an http(s) URL"],
+  [setupRequest.properties.callerName.pattern, "must not contain control characters"],
 ]);
 
 /** Fields holding addresses or node domains: their errors are WEBCALL_BAD_ADDRESS. */

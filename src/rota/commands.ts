@@ -175,6 +175,7 @@ function parseRules(words: Words, ctx: RotaCommandContext): RotaCommand {
     // `rota rules` alone lists them, as `rules` does in a DM.
     case "help": return rest === "" ? { kind: "show_rules" } : { kind: "help" };
     case "test": return { kind: "test_rules", command };
+    case "link": throw new RuleError("link is a command of your own DM with me. A rota's call link is the same as a user's, with the rota's name: /call/<rota name>.", "link");
     case "edit":
       if (command.edit.kind === "timezone" || command.edit.kind === "notify_refused") {
         throw new RuleError(`A rota's rules have no ${command.edit.kind === "timezone" ? "zone of their own: times in them are read in the rota's zone"

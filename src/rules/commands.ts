@@ -14,6 +14,7 @@ import { normalTimeZone } from "./zone";
 export type Command =
   | { kind: "help" }
   | { kind: "rules" }
+  | { kind: "link" }
   | { kind: "edit"; edit: RuleEdit }
   | { kind: "test"; facts: CallFacts };
 
@@ -137,6 +138,9 @@ export function parseCommand(text: string, ctx: CommandContext): Command {
     case "list":
       words.end();
       return { kind: "rules" };
+    case "link":
+      words.end();
+      return { kind: "link" };
     case "remove": {
       const rule = ruleNumber(words);
       words.end();

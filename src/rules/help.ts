@@ -23,6 +23,8 @@ const COMMANDS: readonly HelpEntry[] = [
   { usage: "notify refused on|off", what: "note refused calls in your chat with the caller, or keep them silent", example: "notify refused off" },
   { usage: "test <caller> [verified] [at <time>]", what: "see what would happen to a call, without ringing anyone",
     example: "test alf@employer.com at mon 10:00" },
+  { usage: "link", what: "your call link, which anyone can open in a browser to call you, and its QR code. Link callers are anonymous: let them ring with allow anonymous (at the times you choose)",
+    example: "allow anonymous on weekdays 09:00-17:00" },
   { usage: "help", what: "this list" },
 ];
 

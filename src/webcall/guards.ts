@@ -18,15 +18,22 @@ type WebCallConfig = Config["webcall"];
 const TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
 export function rateLimiter(config: WebCallConfig): RequestHandler {
+  return clientRateLimit(config.rateLimit.windowMs, config.rateLimit.max);
+}
+
+/** `max` requests per client address (clientKey) per `windowMs`, those that
+ *  `skip` passes not counted; beyond it, 429 with Retry-After. */
+export function clientRateLimit(windowMs: number, max: number, skip?: (req: Request) => boolean): RequestHandler {
   return rateLimit({
-    windowMs: config.rateLimit.windowMs,
-    limit: config.rateLimit.max,
+    windowMs,
+    limit: max,
     standardHeaders: "draft-7",
     legacyHeaders: false,
     keyGenerator: (req) => clientKey(req),
+    ...(skip ? { skip } : {}),
     handler: (req, _res, next) => {
       const reset = (req as Request & { rateLimit?: { resetTime?: Date } }).rateLimit?.resetTime;
-      const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + config.rateLimit.windowMs) - Date.now()) / 1000));
+      const seconds = Math.max(1, Math.ceil(((reset?.getTime() ?? Date.now() + windowMs) - Date.now()) / 1000));
       next(new DomainError("WEBCALL_RATE_LIMITED", "too many requests; retry later", seconds));
     },
   });

@@ -1,4 +1,4 @@
-import express from "express";
+import express, { RequestHandler } from "express";
 import { Config } from "../config/schema";
 import { logger } from "../log";
 import { schemas, validateEventsRequest, validateSetupRequest } from "../protocol/validate";
@@ -10,6 +10,7 @@ import { MonotonicClock, systemClock } from "../util/monotonicClock";
 import { calendarRoute, CalendarSource } from "./calendarRoute";
 import { corsHeaders, preflight } from "./cors";
 import { eventStream } from "./eventStream";
+import { anonymousCallLimiter, callPageRouter, CallPageOptions } from "./callPage/routes";
 import { bearer, jsonBody, rateLimiter, sessionParam, signedBy } from "./guards";
 import { errorHandler, methodNotAllowed, notFound } from "./httpErrors";
 import { longPoll, PullContext } from "./longPoll";
@@ -29,6 +30,7 @@ import { WebCallNode } from "./WebCallNode";
  *   GET  {path}/keys                     this node's public signing keys
  *   GET  {path}/calendar/{rota}/{secret}.ics  a rota's shifts (calendarRoute.ts)
  *   OPTIONS on each of them              CORS preflight (cors.ts)
+ *   GET  /call/{who} …                   the call link page (callPage/routes.ts)
  *
  * POSTs may carry a WebCall-Signature (docs/webcall-signing.md): a good one
  * tells the node who sent the request, a bad one is refused with 401.
@@ -55,6 +57,8 @@ export interface WebCallServerOptions {
   /** What `receivedAt` and `signatureCheckMs` are read from: the node times
    *  its neutral answers on the same clock (default: performance.now()). */
   clock?: MonotonicClock;
+  /** The call link page, when the bridge serves it. */
+  callPage?: Omit<CallPageOptions, "clock" | "endpointPath">;
   /** Rotas' calendar feeds; without it the route is not served. */
   calendar?: CalendarSource;
 }
@@ -84,11 +88,13 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
 
   const requireJson = jsonBody(config.maxBodyBytes);
   const signed = signedBy(signing.verifier, clock);
+  const callPage = options.callPage?.config.enabled ? options.callPage : undefined;
+  const noteAnonymousCall: RequestHandler = callPage ? anonymousCallLimiter(callPage.config) : (_req, _res, next) => next();
 
   // ---- call setup ---------------------------------------------------------
 
   app.route(root)
-    .post(requireJson, signed, handle(async (req, res) => {
+    .post(requireJson, signed, noteAnonymousCall, handle(async (req, res) => {
       const request = validateSetupRequest(req.body);
       const response = await inTime(req, node.setup(request, ctxOf(req)), config.requestTimeoutMs);
       send(req, res, "setup-response", response);
@@ -146,6 +152,10 @@ export function createWebCallServer(node: WebCallNode, config: WebCallConfig, si
     .all(methodNotAllowed("GET"));
 
   if (options.calendar) app.use(calendarRoute(base, options.calendar));
+
+  // ---- the call link page ---------------------------------------------------
+
+  if (callPage) app.use("/call", callPageRouter({ ...callPage, clock, endpointPath: root }));
 
   // ---- errors -------------------------------------------------------------
 

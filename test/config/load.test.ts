@@ -40,6 +40,10 @@ describe("parseConfig", () => {
         rateLimit: { windowMs: 10000, max: 100 },
         trustProxy: false,
       },
+      callPage: {
+        enabled: true, iceServers: [], turnCredentialLifetimeMs: 3600000,
+        rateLimit: { windowMs: 60000, max: 60, callsWindowMs: 600000, calls: 20 },
+      },
       calls: { defaultLifetimeMs: 90000, maxLifetimeMs: 120000, neutralAnswerMs: 300, candidateBatchMs: 50 },
       rules: { defaultAction: "ring_verified", defaultTimeZone: "UTC", maxRulesPerUser: 1000, maxForwardHops: 5 },
       provisioning: {

@@ -35,6 +35,7 @@ export interface FixtureOptions {
   /** Domains whose node is the fixture's TestWebCallNode (default employer.com). */
   nodeDomains?: string[];
   provisioning?: Partial<Config["provisioning"]>;
+  callPage?: Partial<Config["callPage"]>;
 }
 
 /**
@@ -85,6 +86,7 @@ export class BridgeFixture {
       calls: { candidateBatchMs: 20, neutralAnswerMs: 250, ...options.calls },
       rules: { defaultAction: "ring", ...options.rules }, // test callers are unsigned: ring them unless a test says otherwise
       provisioning: { port: 0, ...options.provisioning },
+      ...(options.callPage ? { callPage: options.callPage } : {}),
       outbound: { allowHttp: true, allowPrivateNetworks: true, ...options.outbound, nodes: { ...Object.fromEntries((options.nodeDomains ?? ["employer.com"]).map((d) => [d, node.url])), ...options.outbound?.nodes } },
       database: { dataDir, ...(databaseUrl ? { url: databaseUrl } : {}) },
       logging: { level: process.env.WEBCALL_TEST_LOG ?? "error" },

@@ -84,11 +84,13 @@ describe("the npm package installed into an empty folder", () => {
 
   it("ships what it runs on and no sources", () => {
     const pkg = join(app, "node_modules", command);
-    for (const f of ["dist/src/cli.js", "src/store/migrations/001_initial.sql", "stubs/matrix-sdk-crypto-nodejs/index.js", "config.sample.yaml", "bin/matrix-appservice-webcall.js"]) {
+    for (const f of ["dist/src/cli.js", "src/store/migrations/001_initial.sql", "stubs/matrix-sdk-crypto-nodejs/index.js", "config.sample.yaml", "bin/matrix-appservice-webcall.js",
+      "src/webcall/callPage/assets/page.html", "src/webcall/callPage/assets/call.js", "src/webcall/callPage/assets/call.css"]) {
       expect(statSync(join(pkg, f)).isFile()).toBe(true);
     }
     expect(() => statSync(join(pkg, "src", "cli.ts"))).toThrow();
     expect(() => statSync(join(pkg, "test"))).toThrow();
+    expect(() => statSync(join(pkg, "docs", "call-page"))).toThrow(); // the README's screenshots stay in the repository
   });
 
   it("prints its usage for --help", async () => {
@@ -134,6 +136,12 @@ describe("the npm package installed into an empty folder", () => {
     const provisioning = await fetch(`http://127.0.0.1:${provisioningPort}/_matrix/provision/v1/rules`);
     expect(provisioning.status).toBe(401);
     expect(await provisioning.json()).toMatchObject({ errcode: "M_AS_BAD_TOKEN" });
+    // The call link page, served from the package's own copy of its files.
+    const page = await fetch(`http://127.0.0.1:${wcPort}/call/alice`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await page.text()).toContain('<script src="assets/call.js" defer></script>');
+    expect((await fetch(`http://127.0.0.1:${wcPort}/call/assets/call.js`)).status).toBe(200);
 
     // SIGTERM stops it cleanly.
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));

@@ -52,6 +52,10 @@ describe("rota commands: reading", () => {
     expect(parse("rota rules list")).toEqual({ kind: "show_rules" });
   });
 
+  test("rota rules link points at the DM's link command and the rota's own link", () => {
+    expect(() => parse("rota rules link")).toThrow(/rota's call link .*\/call\/<rota name>/);
+  });
+
   test("rota calendar, and rota calendar reset", () => {
     expect(parse("rota calendar")).toEqual({ kind: "calendar", reset: false });
     expect(parse("rota Calendar RESET")).toEqual({ kind: "calendar", reset: true });

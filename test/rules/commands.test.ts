@@ -36,6 +36,8 @@ describe("bot commands", () => {
     ["rules", { kind: "rules" }],
     ["!webcall rules", { kind: "rules" }],
     ["!WebCall   list", { kind: "rules" }],
+    ["link", { kind: "link" }],
+    ["Link", { kind: "link" }],
     ["remove 3", { kind: "edit", edit: { kind: "remove", rule: 3 } }],
     ["remove rule 3", { kind: "edit", edit: { kind: "remove", rule: 3 } }],
     ["move 3 to 1", { kind: "edit", edit: { kind: "move", rule: 3, to: 1 } }],
@@ -55,6 +57,10 @@ describe("bot commands", () => {
     ["notify Refused OFF", { kind: "edit", edit: { kind: "notify_refused", on: false } }],
   ] as [string, Command][])("reads %p", (text, command) => {
     expect(parseCommand(text, ctx)).toEqual(command);
+  });
+
+  it("link takes nothing after it", () => {
+    expect(() => parseCommand("link please", ctx)).toThrow(RuleError);
   });
 
   describe("rules", () => {
