@@ -59,25 +59,16 @@ export interface CallDeps {
   clock: MonotonicClock;
 }
 
+/** The pieces CallCore wraps into its two sides (./connectors.ts); the core
+ *  itself never sees them. */
+type SidePieces = "homeserver" | "users" | "rooms" | "dmInvites" | "registry" | "party" | "discovery" | "outbound";
+
 /** What the call core itself works with: the two sides behind their
  *  interfaces (./ports.ts), the store, rules and this node's identity. */
-export interface Core {
-  calls: Config["calls"];
-  rules: CalleeRules;
-  maxForwardHops: number;
-  forwardBudgetMs: number;
-  store: Store;
+export type Core = Omit<CallDeps, SidePieces> & {
   matrix: MatrixSide;
   party: PartySide;
-  virtualUsers: VirtualUsers;
-  localUsers: LocalUsers;
-  keys: NodeKeys;
-  callers: CallerCheck;
-  rotas?: RotaSide;
-  self: NodeIdentity;
-  now: () => number;
-  clock: MonotonicClock;
-}
+};
 
 /** The callee's own rules, as the call core consults them (src/rules/RulesService). */
 export interface CalleeRules {

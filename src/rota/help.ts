@@ -1,13 +1,7 @@
+import { HelpEntry, renderHelpText } from "../rules/helpText";
 import { escapeHtml, Message } from "../rules/ruleText";
 
-/** `rota help`: every rota command, from one table so the plain and HTML
- *  versions cannot drift apart. The defaults named here are edits.ts's. */
-
-interface HelpEntry {
-  usage: string;
-  what: string;
-  example?: string;
-}
+/** `rota help`: every rota command. The defaults named here are edits.ts's. */
 
 const READ: readonly HelpEntry[] = [
   { usage: "rota", what: "this room's rota at a glance, and these commands" },
@@ -37,27 +31,9 @@ const CHANGE: readonly HelpEntry[] = [
   { usage: "rota calendar reset", what: "a new calendar URL; the old one stops working" },
 ];
 
-function line(entry: HelpEntry): Message {
-  const example = entry.example === undefined ? "" : `, e.g. ${entry.example}`;
-  const htmlExample = entry.example === undefined ? "" : `, e.g. <code>${escapeHtml(entry.example)}</code>`;
-  return {
-    body: `• ${entry.usage} — ${entry.what}${example}`,
-    html: `<li><code>${escapeHtml(entry.usage)}</code> — ${escapeHtml(entry.what)}${htmlExample}</li>`,
-  };
-}
-
-function list(title: string, entries: readonly HelpEntry[]): Message {
-  const lines = entries.map(line);
-  return { body: [title, ...lines.map((l) => l.body)].join("\n"), html: `<p>${escapeHtml(title)}</p><ul>${lines.map((l) => l.html).join("")}</ul>` };
-}
-
 export function renderRotaHelp(): Message {
   const intro = "A room can be an on-call rota: calls to its address ring whoever is on call. Anyone in the room can read it; members who may change the room's settings can change it. I tell the room when the person on call changes, and remind the next person an hour before their shift.";
-  const parts = [list("To read:", READ), list("To change:", CHANGE)];
-  return {
-    body: [intro, ...parts.map((p) => p.body)].join("\n"),
-    html: `<p>${escapeHtml(intro)}</p>${parts.map((p) => p.html).join("")}`,
-  };
+  return renderHelpText(intro, [{ title: "To read:", entries: READ }, { title: "To change:", entries: CHANGE }]);
 }
 
 /** The line the DM's help ends with, pointing at rotas. */

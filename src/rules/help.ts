@@ -1,13 +1,7 @@
-import { Message, escapeHtml } from "./ruleText";
+import { HelpEntry, renderHelpText } from "./helpText";
+import { Message } from "./ruleText";
 
-/** The bot's `help`: every command, what it does and an example, from one
- *  table so the plain and HTML versions cannot drift apart. */
-
-interface HelpEntry {
-  usage: string;
-  what: string;
-  example?: string;
-}
+/** The bot's `help`: every command, what it does and an example. */
 
 const COMMANDS: readonly HelpEntry[] = [
   { usage: "rules", what: "show your rules, in the order they are tried" },
@@ -34,22 +28,7 @@ const NOTES: readonly HelpEntry[] = [
   { usage: "as \"label\"", what: "names a rule; the name is shown when it fires", example: "refuse anonymous as \"no strangers\"" },
 ];
 
-function line(entry: HelpEntry): Message {
-  const example = entry.example === undefined ? "" : `, e.g. ${entry.example}`;
-  const htmlExample = entry.example === undefined ? "" : `, e.g. <code>${escapeHtml(entry.example)}</code>`;
-  return {
-    body: `${entry.usage} — ${entry.what}${example}`,
-    html: `<li><code>${escapeHtml(entry.usage)}</code> — ${escapeHtml(entry.what)}${htmlExample}</li>`,
-  };
-}
-
 export function renderHelp(): Message {
-  const commands = COMMANDS.map(line);
-  const notes = NOTES.map(line);
   const intro = "Your rules decide what happens to each call: the first rule that matches it wins.";
-  return {
-    body: [intro, "Commands:", ...commands.map((l) => `• ${l.body}`), "Where:", ...notes.map((l) => `• ${l.body}`)].join("\n"),
-    html: `<p>${escapeHtml(intro)}</p><p>Commands:</p><ul>${commands.map((l) => l.html).join("")}</ul>`
-      + `<p>Where:</p><ul>${notes.map((l) => l.html).join("")}</ul>`,
-  };
+  return renderHelpText(intro, [{ title: "Commands:", entries: COMMANDS }, { title: "Where:", entries: NOTES }]);
 }

@@ -6,6 +6,7 @@
  * make a real user unreachable.
  */
 import { BridgeFixture } from "./fixture";
+import { defaultKind } from "./homeserver";
 import { RawMatrixUser } from "./matrixUser";
 import { postJson } from "./webcallClient";
 import { OFFER } from "./sdp";
@@ -16,12 +17,13 @@ const virtualOf = (address: string) => `@webcall_${address.replace("@", "=40")}:
 const LIMITED = { limit_profile_requests_to_users_who_share_rooms: true, require_auth_for_profile_requests: true };
 
 describe.each([
-  ["default profile settings", {}, true],
-  ["profile lookups limited to users who share a room", LIMITED, false],
-])("first contact on Synapse, %s", (_label, synapseConfig, saysWhoExists) => {
+  ["default profile settings", {}, true, defaultKind()],
+  // Synapse only: the in-process homeserver has no setting that limits profile lookups.
+  ["profile lookups limited to users who share a room", LIMITED, false, "synapse" as const],
+])("first contact on Synapse, %s", (_label, synapseConfig, saysWhoExists, homeserver) => {
   let fx: BridgeFixture;
 
-  beforeAll(async () => { fx = await BridgeFixture.start({ synapseConfig }); });
+  beforeAll(async () => { fx = await BridgeFixture.start({ homeserver, synapseConfig }); });
   afterAll(async () => { await fx.stop(); });
   afterEach(() => { expect(fx.problems).toEqual([]); });
 

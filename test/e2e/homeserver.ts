@@ -40,13 +40,19 @@ export interface E2EHomeserver {
 }
 
 export async function startHomeserver(o: HomeserverOptions): Promise<E2EHomeserver> {
+  // A suite that configures Synapse tests Synapse's behaviour: the in-process
+  // homeserver would ignore the keys and pass without testing anything.
+  if (o.kind !== "synapse" && Object.keys(o.synapseConfig ?? {}).length > 0) {
+    throw new Error(`synapseConfig (${Object.keys(o.synapseConfig!).join(", ")}) needs Synapse: start this suite with homeserver: "synapse"`);
+  }
   if (o.kind === "synapse") return new Synapse(await SynapseServer.start({ serverName: o.serverName, appservices: o.appservices, config: o.synapseConfig }));
   const hs = await TestHomeserver.start({ serverName: o.serverName });
   for (const reg of o.appservices) hs.registerAppservice(reg);
   return new InProcess(hs);
 }
 
-/** The homeserver the suites run on unless a test needs the in-process one: WEBCALL_TEST_HOMESERVER, default synapse. */
+/** The homeserver the suites run on unless a suite names one (the in-process one for its faults, or Synapse
+ *  for a behaviour only Synapse has, with the reason beside it): WEBCALL_TEST_HOMESERVER, default synapse. */
 export function defaultKind(): HomeserverKind {
   return process.env.WEBCALL_TEST_HOMESERVER === "inprocess" ? "inprocess" : "synapse";
 }

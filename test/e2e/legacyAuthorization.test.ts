@@ -13,7 +13,9 @@ describe("Synapse's legacy appservice authorization", () => {
   afterAll(async () => { await fx?.stop(); });
 
   it("a call rings and is answered when pushes carry ?access_token=", async () => {
-    fx = await BridgeFixture.start({ synapseConfig: { use_appservice_legacy_authorization: true } });
+    // Synapse only: it is Synapse's setting (the token in both the header and the query) that is under test; the
+    // in-process homeserver's legacyAccessTokenPush is an older server's query-only push (test/homeserver/appservice.test.ts).
+    fx = await BridgeFixture.start({ homeserver: "synapse", synapseConfig: { use_appservice_legacy_authorization: true } });
     const alice = new RawMatrixUser(fx.hs, await fx.hs.createUser("alice"));
     const res = await postJson(fx.webcallUrl, { callerId: "alf@employer.com", calleeId: "alice@example.org", offer: OFFER });
     expect(res.body.status).toBe("success");

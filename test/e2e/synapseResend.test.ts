@@ -24,7 +24,8 @@ describe("a bridge SIGKILLed while ringing, then Synapse restarted", () => {
   let alice: RawMatrixUser;
 
   beforeAll(async () => {
-    ({ bridge, hs } = await BridgeProcess.start(SERVER_NAME));
+    // Synapse only: the in-process homeserver keeps its state in memory and cannot restart.
+    ({ bridge, hs } = await BridgeProcess.start(SERVER_NAME, {}, "synapse"));
     alice = new RawMatrixUser(hs, await hs.createUser("alice", { displayName: "Alice" }));
   });
   afterAll(async () => {

@@ -21,7 +21,8 @@ describe("Synapse restarted mid-session", () => {
   let dmRoom: string;
 
   beforeAll(async () => {
-    fx = await BridgeFixture.start();
+    // Synapse only: the in-process homeserver keeps its state in memory and cannot restart.
+    fx = await BridgeFixture.start({ homeserver: "synapse" });
     alice = new RawMatrixUser(fx.hs, await fx.hs.createUser("alice", { displayName: "Alice" }));
   });
   afterAll(async () => { await fx.stop(); });

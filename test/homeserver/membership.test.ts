@@ -70,6 +70,15 @@ describe("test homeserver: rooms and membership rules", () => {
     expect(hs.timelineOf(roomId).some((e) => e.type === "m.room.guest_access")).toBe(false);
   });
 
+  it("needs power 50 to start a call in a public_chat room, merged into the default events as Synapse does", async () => {
+    const roomId = (await api(alice, "POST", "/createRoom", { preset: "public_chat" })).body.room_id as string;
+    const power = hs.timelineOf(roomId).find((e) => e.type === "m.room.power_levels")!;
+    expect(power.content["events"]).toMatchObject({ "m.call.invite": 50, "m.room.power_levels": 100, "m.room.name": 50 });
+    await api(carol, "POST", `/rooms/${enc(roomId)}/join`);
+    const invite = await api(carol, "PUT", `/rooms/${enc(roomId)}/send/m.call.invite/t1`, { call_id: "c", party_id: "p", version: "1", lifetime: 60000, offer: { type: "offer", sdp: "v=0" } });
+    expect(invite.status).toBe(403);
+  });
+
   it("keeps is_direct on createRoom invites and puts the invitee's display name in the member event", async () => {
     const roomId = (await api(alice, "POST", "/createRoom", { preset: "trusted_private_chat", is_direct: true, invite: [bob.userId] }))
       .body.room_id as string;

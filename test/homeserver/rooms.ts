@@ -35,8 +35,23 @@ interface Preset {
 const PRESETS: Record<string, Preset> = {
   private_chat: { joinRule: "invite", historyVisibility: "shared", inviteesHaveOps: false, guestCanJoin: true, powerOverride: { invite: 0 } },
   trusted_private_chat: { joinRule: "invite", historyVisibility: "shared", inviteesHaveOps: true, guestCanJoin: true, powerOverride: { invite: 0 } },
-  public_chat: { joinRule: "public", historyVisibility: "shared", inviteesHaveOps: false, guestCanJoin: false, powerOverride: {} },
+  // Synapse needs power 50 to start a call in a public room (handlers/room.py, PUBLIC_CHAT).
+  public_chat: { joinRule: "public", historyVisibility: "shared", inviteesHaveOps: false, guestCanJoin: false, powerOverride: { events: { "m.call.invite": 50 } } },
 };
+
+/** Synapse's `_deepmerge_power_level_content`: nested objects (events, users) merge, other values replace. */
+function deepMerge(base: Json, override: Json): Json {
+  const merged: Json = { ...base };
+  for (const [key, value] of Object.entries(override)) {
+    const existing = merged[key];
+    merged[key] = isObject(existing) && isObject(value) ? deepMerge(existing, value) : value;
+  }
+  return merged;
+}
+
+function isObject(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
 
 export interface MembershipRequest {
   sender: string;
@@ -99,7 +114,7 @@ export class Rooms {
     send("m.room.create", { ...creationContent, creator, room_version: roomVersion });
     this.persistMembership(room, { sender: creator, target: creator, membership: "join" });
 
-    const power: Json = {
+    let power: Json = {
       users: { [creator]: 100 } as Json,
       users_default: 0,
       events: {
@@ -121,7 +136,8 @@ export class Rooms {
       historical: 100,
     };
     if (preset.inviteesHaveOps) for (const i of invites) (power["users"] as Json)[i as string] = 100;
-    Object.assign(power, preset.powerOverride, (body["power_level_content_override"] ?? {}) as Json);
+    // The preset's override merges deeply; the client's replaces whole keys, as in Synapse.
+    power = { ...deepMerge(power, preset.powerOverride), ...(body["power_level_content_override"] ?? {}) as Json };
     send("m.room.power_levels", power);
 
     if (alias) {
