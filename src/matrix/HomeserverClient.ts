@@ -19,6 +19,8 @@ export interface HomeserverClientOptions {
 }
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** The least an upload is given (see uploadMedia). */
+const UPLOAD_TIMEOUT_MS = 30_000;
 
 /**
  * The client-server calls the bridge makes, as the appservice, masquerading
@@ -105,7 +107,9 @@ export class HomeserverClient {
   async uploadMedia(as: MatrixUserId, contentType: string, filename: string, bytes: Buffer): Promise<string> {
     const url = new URL(`/_matrix/media/v3/upload?filename=${enc(filename)}`, this.base);
     url.searchParams.set("user_id", as);
-    const res = await this.send("POST", "/_matrix/media/v3/upload", url, bytes, false, contentType);
+    // Synapse makes an image's thumbnails before it answers the upload, which
+    // on a busy homeserver takes longer than a plain request is given.
+    const res = await this.send("POST", "/_matrix/media/v3/upload", url, bytes, false, contentType, Math.max(this.options.timeoutMs, UPLOAD_TIMEOUT_MS));
     if (typeof res.content_uri !== "string" || !res.content_uri.startsWith("mxc://")) {
       throw new MatrixRequestError(502, "M_UNKNOWN", "POST /_matrix/media/v3/upload: no content_uri in the answer");
     }
@@ -186,13 +190,13 @@ export class HomeserverClient {
 
   /** `fresh`: on a new connection outside the pool, for the one resend of a request an idle close lost. */
   private send(method: string, path: string, url: URL, payload: Buffer | undefined, fresh = false,
-    contentType = "application/json"): Promise<Record<string, unknown>> {
+    contentType = "application/json", timeoutMs = this.options.timeoutMs): Promise<Record<string, unknown>> {
     return new Promise((resolve, reject) => {
       let answered = false;
       const req = this.transport.request(url, {
         method,
         agent: fresh ? false : this.agent,
-        timeout: this.options.timeoutMs,
+        timeout: timeoutMs,
         headers: {
           authorization: `Bearer ${this.options.asToken}`,
           ...(payload ? { "content-type": contentType, "content-length": payload.length } : {}),
@@ -220,11 +224,11 @@ export class HomeserverClient {
         });
         res.on("error", reject);
       });
-      const deadline = setTimeout(() => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)), this.options.timeoutMs);
+      const deadline = setTimeout(() => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)), timeoutMs);
       req.on("close", () => clearTimeout(deadline));
       req.on("timeout", () => req.destroy(new MatrixRequestError(504, "M_TIMEOUT", `${method} ${path}: timed out`)));
       req.on("error", (error: NodeJS.ErrnoException) => {
-        if (!fresh && lostToIdleClose(req, error, answered)) resolve(this.send(method, path, url, payload, true, contentType));
+        if (!fresh && lostToIdleClose(req, error, answered)) resolve(this.send(method, path, url, payload, true, contentType, timeoutMs));
         else reject(error);
       });
       req.end(payload);

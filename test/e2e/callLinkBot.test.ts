@@ -36,7 +36,8 @@ describe("the bot shares a user's call link", () => {
     expect(reply.body).toContain(link);
     expect(reply.body).toMatch(/refuse anonymous callers right now.*send: allow anonymous/s);
     const image = await waitFor(async () => (await fx.hs.timeline(bot.roomId))
-      .find((e) => e.sender === BOT && e.content.msgtype === "m.image"), 10_000, "the QR code image");
+      // Synapse makes the image's thumbnails as it takes the upload: over 10 s once, on a loaded machine.
+      .find((e) => e.sender === BOT && e.content.msgtype === "m.image"), 45_000, "the QR code image");
     expect(image.content).toMatchObject({ body: `QR code of ${link}`, url: expect.stringMatching(/^mxc:\/\/example\.org\//), info: { mimetype: "image/png" } });
     // The uploaded bytes are the QR code of exactly this link (qrcode's output is deterministic).
     const [server, mediaId] = String(image.content.url).slice("mxc://".length).split("/");
