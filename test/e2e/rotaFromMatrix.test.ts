@@ -4,8 +4,10 @@
  * real WebRTC at both ends: dave opens a DM with the rota address's virtual
  * user and calls it; the call is placed through the bridge's loopback (no
  * HTTP to itself), the rota's rules decide, and the person on call rings in
- * their DM with dave's virtual user. The DM with the virtual user of a local
- * user's own address is refused: that user is called directly.
+ * their DM with dave's virtual user, from which they can call dave back
+ * (through the same loopback, under dave's own rules). A DM a user opens with
+ * the virtual user of a local user's own address is refused: that user is
+ * called directly.
  */
 import { BridgeFixture, waitFor } from "./fixture";
 import { RawMatrixUser } from "./matrixUser";
@@ -92,6 +94,23 @@ describe("a Matrix user of this homeserver calls its rota", () => {
     await waitFor(async () => (await fx.hs.timeline(daveDm)).find((e) => e.content.body === "Your call to on-call@example.org could not be put through."),
       10_000, "the notice");
     expect(bob.calls.length).toBe(rung);
+  });
+
+  it("the person on call calls back from the DM the rota call opened: the caller rings, under their own rules, and answers", async () => {
+    expect(bobDm).not.toBe("");
+    const back = await bob.placeCall(bobDm, { invitee: DAVE_AT_BRIDGE });
+    // dave is rung as any call to a user of this homeserver: in a DM with bob's virtual user.
+    const daveRoom = await dave.waitForInvite();
+    await dave.joinRoom(daveRoom);
+    const atDave = await dave.waitForIncomingCall({ roomId: daveRoom });
+    expect((await fx.hs.timeline(daveRoom)).find((e) => e.type === "m.call.invite")?.sender).toBe("@webcall_bob=40example.org:example.org");
+    await dave.answer(atDave);
+    await bob.waitForCallState(back, "connected");
+    const [atBob, atDaveMedia] = await Promise.all([bob.waitForMediaFlowing(back), dave.waitForMediaFlowing(atDave)]);
+    expect(atBob.bytesReceived).toBeGreaterThan(0);
+    expect(atDaveMedia.bytesReceived).toBeGreaterThan(0);
+    await dave.hangup(atDave);
+    await bob.waitForCallState(back, "ended");
   });
 
   it("a DM with the virtual user of a local user's own address is refused: call them directly", async () => {
