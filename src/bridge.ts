@@ -5,6 +5,7 @@ import { rotaConnector } from "./calls/connectors";
 import { MatrixUserId } from "./ids/matrix";
 import { RulesService } from "./rules/RulesService";
 import { CalendarFeeds } from "./rota/CalendarFeeds";
+import { Loopback } from "./calls/Loopback";
 import { PartyChannel } from "./calls/PartyChannel";
 import { LocalUsers } from "./ids/localUsers";
 import { VirtualUsers } from "./ids/virtualUsers";
@@ -117,6 +118,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
   const discovery = new NodeDiscovery(outbound, config.outbound);
   const keyring = new KeyRing(outbound, discovery, config.signing, keys);
   const notify = new NotifyClient(outbound, keys);
+  const loopback = new Loopback({ publicUrl: config.webcall.publicUrl, domain }, notify, clock);
   const rooms = new DmRooms(store, homeserver);
   const registry = new VirtualUserRegistry(store, homeserver);
   const rules = new RulesService(store, {
@@ -143,7 +145,8 @@ export async function runBridge(config: Config, registration: BridgeRegistration
     registry,
     virtualUsers,
     localUsers,
-    party: new PartyChannel(store, notify),
+    party: new PartyChannel(store, loopback),
+    loopback,
     discovery,
     outbound,
     keys,
@@ -228,6 +231,7 @@ export async function runBridge(config: Config, registration: BridgeRegistration
       await provisioning?.close();
       await webcall.close();
       await appservice.close();
+      await loopback.idle();
       await core.stop();
       await announcer.stop();
       await notify.close();

@@ -50,8 +50,9 @@ export class CallCore implements WebCallNode {
     const core: Core = "homeserver" in deps ? {
       ...deps,
       matrix: matrixConnector(deps),
-      party: partyConnector({ party: deps.party, discovery: deps.discovery, outbound: deps.outbound, keys: deps.keys, now: deps.now }),
+      party: partyConnector({ party: deps.party, discovery: deps.discovery, outbound: deps.outbound, keys: deps.keys, loopback: deps.loopback, now: deps.now }),
     } : deps;
+    if ("loopback" in deps) deps.loopback.attach(this);
     this.ctx = new CallContext(core);
     this.endings = new Endings(this.ctx);
     const candidates = new Candidates(this.ctx);
@@ -63,7 +64,8 @@ export class CallCore implements WebCallNode {
     this.rotaCalls = new RotaCalls(this.ctx, this.ring);
     this.inbound = new InboundSetup(this.ctx, this.ring, this.relay, this.rotaCalls);
     this.placement = new OutboundPlacement(this.ctx, this.endings, this.ringing, this.ring);
-    this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement));
+    this.fromMatrix = new FromMatrix(this.ctx, this.endings, this.ringing, candidates, new OwnCalls(this.ctx, this.endings, this.placement),
+      this.rotaCalls);
     this.fromParty = new FromParty(this.ctx, this.endings, candidates, this.placement, this.relay, remote);
     this.closers = [() => candidates.close(), () => remote.close()];
   }

@@ -14,6 +14,7 @@ import { OutboundHttp } from "../net/outboundHttp";
 import { CallerCheck } from "../signing/CallerCheck";
 import { NodeKeys } from "../signing/NodeKeys";
 import { MonotonicClock } from "../util/monotonicClock";
+import { Loopback } from "./Loopback";
 import { PartyChannel } from "./PartyChannel";
 import { MatrixSide, PartySide, RotaSide } from "./ports";
 
@@ -43,6 +44,9 @@ export interface CallDeps {
   virtualUsers: VirtualUsers;
   localUsers: LocalUsers;
   party: PartyChannel;
+  /** This node as its own domain's node (a call from a user here to an
+   *  address here); the party channel pushes through it. */
+  loopback: Loopback;
   discovery: NodeDiscovery;
   outbound: OutboundHttp;
   /** This node's signing keys: setups and forwarding hops are signed with them. */
@@ -61,7 +65,7 @@ export interface CallDeps {
 
 /** The pieces CallCore wraps into its two sides (./connectors.ts); the core
  *  itself never sees them. */
-type SidePieces = "homeserver" | "users" | "rooms" | "dmInvites" | "registry" | "party" | "discovery" | "outbound";
+type SidePieces = "homeserver" | "users" | "rooms" | "dmInvites" | "registry" | "party" | "loopback" | "discovery" | "outbound";
 
 /** What the call core itself works with: the two sides behind their
  *  interfaces (./ports.ts), the store, rules and this node's identity. */

@@ -10,6 +10,7 @@ import { CallContext } from "./context";
 import { Endings } from "./Endings";
 import { OwnCalls } from "./OwnCalls";
 import { Ringing } from "./Ringing";
+import { RotaCalls } from "./RotaCalls";
 
 /**
  * Events from the Matrix side: the user's devices answering, rejecting and
@@ -20,7 +21,7 @@ import { Ringing } from "./Ringing";
  */
 export class FromMatrix {
   constructor(private readonly ctx: CallContext, private readonly endings: Endings, private readonly ringing: Ringing,
-    private readonly candidates: Candidates, private readonly own: OwnCalls) {}
+    private readonly candidates: Candidates, private readonly own: OwnCalls, private readonly rotas: RotaCalls) {}
 
   /** Membership changes and call events from real users; never our own echoes. */
   isRelevant(event: MatrixEvent): boolean {
@@ -122,7 +123,11 @@ export class FromMatrix {
     const { core } = this.ctx;
     const { target, membership } = event;
     if (membership === "invite" && core.virtualUsers.isVirtual(target)) {
-      await core.matrix.onDmInvite(event.roomId, event.sender, target, core.virtualUsers.addressOf(target));
+      const address = core.virtualUsers.addressOf(target);
+      // An address of this homeserver that is not a rota names one of its own
+      // users, who is called in Matrix itself, not through the bridge.
+      const ownUser = address && !(await this.rotas.find(address)) ? core.localUsers.userIdFor(address) : undefined;
+      await core.matrix.onDmInvite(event.roomId, event.sender, target, address, ownUser);
       return;
     }
     const dm = await core.matrix.dmByRoom(event.roomId);

@@ -11,6 +11,7 @@ import { DefaultAction } from "../model/rules";
 import { RotaStore } from "../store/RotaStore";
 import { NodeKeys } from "../signing/NodeKeys";
 import { postSetup } from "../webcall/setupClient";
+import { Loopback } from "./Loopback";
 import { PartyChannel } from "./PartyChannel";
 import { MatrixSide, PartySide, RotaSide } from "./ports";
 
@@ -32,7 +33,7 @@ export function matrixConnector(m: {
       await m.rooms.setJoined(roomId, joined);
     },
     forgetDm: (roomId) => m.rooms.forget(roomId),
-    onDmInvite: (roomId, inviter, virtualUserId, address) => m.dmInvites.onInvite(roomId, inviter, virtualUserId, address),
+    onDmInvite: (roomId, inviter, virtualUserId, address, ownUser) => m.dmInvites.onInvite(roomId, inviter, virtualUserId, address, ownUser),
     sendCallEvent: async (as, roomId, type, content, txnId) => {
       await m.homeserver.sendEvent(as, roomId, type, content, txnId);
     },
@@ -45,16 +46,19 @@ export function matrixConnector(m: {
   };
 }
 
-/** The WebCall side on the party channel, discovery and the signed setup client. */
-export function partyConnector(p: { party: PartyChannel; discovery: NodeDiscovery; outbound: OutboundHttp; keys: NodeKeys; now: () => number }): PartySide {
+/** The WebCall side on the party channel, discovery and the signed setup
+ *  client; this node's own domain is answered by the loopback, in-process. */
+export function partyConnector(p: {
+  party: PartyChannel; discovery: NodeDiscovery; outbound: OutboundHttp; keys: NodeKeys; loopback: Loopback; now: () => number;
+}): PartySide {
   return {
     send: (session, body) => p.party.send(session, body),
     replay: (session) => p.party.replay(session),
     wake: (id) => p.party.wake(id),
     subscribe: (id, wake) => p.party.subscribe(id, wake),
-    postSetup: (post) => postSetup(p.outbound, p.keys, post, p.now),
-    endpointFor: async (domain) => (await p.discovery.endpointFor(domain)) ?? undefined,
-    knownEndpoint: (domain) => p.discovery.known(domain),
+    postSetup: (post) => p.loopback.isSelf(post.endpoint) ? p.loopback.setup(post) : postSetup(p.outbound, p.keys, post, p.now),
+    endpointFor: async (domain) => p.loopback.endpointFor(domain) ?? (await p.discovery.endpointFor(domain)) ?? undefined,
+    knownEndpoint: (domain) => p.loopback.endpointFor(domain) ?? p.discovery.known(domain),
   };
 }
 

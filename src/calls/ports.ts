@@ -29,8 +29,10 @@ export interface MatrixSide {
   ensureDm(matrixUserId: MatrixUserId, virtualUserId: MatrixUserId, reinvite: boolean): Promise<DmOutcome>;
   setJoined(roomId: RoomId, joined: boolean): Promise<void>;
   forgetDm(roomId: RoomId): Promise<void>;
-  /** A Matrix user invited a virtual user to a room (a DM they start). */
-  onDmInvite(roomId: RoomId, inviter: MatrixUserId, virtualUserId: MatrixUserId, address: Address | null | undefined): Promise<void>;
+  /** A Matrix user invited a virtual user to a room (a DM they start);
+   *  `ownUser`: the address is that user's of this homeserver (refused). */
+  onDmInvite(roomId: RoomId, inviter: MatrixUserId, virtualUserId: MatrixUserId, address: Address | null | undefined,
+    ownUser?: MatrixUserId): Promise<void>;
   /** An m.call.* event as the virtual user; `txnId` makes a resend idempotent. */
   sendCallEvent(as: MatrixUserId, roomId: RoomId, type: string, content: object, txnId?: string): Promise<void>;
   /** Whether the virtual user already sent this call's event of `type` (resume after a restart). */

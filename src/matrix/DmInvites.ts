@@ -11,6 +11,11 @@ const log = logger("dm-invites");
 export const ENCRYPTED_ROOM_NOTICE =
   "This room is end-to-end encrypted, and this bridge cannot take part in encrypted rooms. Start a new direct chat without encryption to call this address.";
 
+/** Why the virtual user of a local user's address leaves a DM. */
+export function ownUserReason(address: Address, ownUser: MatrixUserId): string {
+  return `${address} is ${ownUser} on this homeserver: call ${ownUser} directly.`;
+}
+
 /**
  * A Matrix user invites a virtual user (`@webcall_alf=40employer.com:…`) to
  * talk to or call that address. The virtual user joins a two-person room and
@@ -23,10 +28,17 @@ export class DmInvites {
     private readonly rooms: DmRooms,
   ) {}
 
-  async onInvite(roomId: RoomId, inviter: MatrixUserId, virtualUserId: MatrixUserId, address: Address | null | undefined): Promise<void> {
+  /** `ownUser`: the address names this user of the homeserver itself. */
+  async onInvite(roomId: RoomId, inviter: MatrixUserId, virtualUserId: MatrixUserId, address: Address | null | undefined,
+    ownUser?: MatrixUserId): Promise<void> {
     if (!address) {
       // Not an address (or the anonymous caller, who cannot be called back).
       await this.homeserver.leave(virtualUserId, roomId, "This is not a WebCall address that can be called.").catch(() => undefined);
+      return;
+    }
+    if (ownUser) {
+      // Bridging a call between two users of one homeserver would only put the bridge in the middle of a Matrix call.
+      await this.homeserver.leave(virtualUserId, roomId, ownUserReason(address, ownUser)).catch(() => undefined);
       return;
     }
     // Calls go out through this homeserver's bridge for its own users only; and

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import yaml from "js-yaml";
 import { CallCore } from "../../src/calls/CallCore";
+import { Loopback } from "../../src/calls/Loopback";
 import { PartyChannel } from "../../src/calls/PartyChannel";
 import { parseConfig } from "../../src/config/load";
 import { setLogLevel } from "../../src/log";
@@ -86,6 +87,8 @@ export async function startInProcessCore(neutralAnswerMs: number): Promise<InPro
   const registry = new VirtualUserRegistry(store, homeserver);
   const rules = new RulesService(store, { maxRules: 100, defaultTimeZone: "UTC", bridgeDefault: config.rules.defaultAction });
   const users = new ScriptedDirectory(homeserver);
+  const self = { publicUrl: config.webcall.publicUrl, domain: DOMAIN };
+  const loopback = new Loopback(self, new NotifyClient(outbound, keys), clock);
   const botUserId = `@webcall:${DOMAIN}`;
   const core = new CallCore({
     calls: config.calls,
@@ -100,12 +103,13 @@ export async function startInProcessCore(neutralAnswerMs: number): Promise<InPro
     registry,
     virtualUsers,
     localUsers: new LocalUsers(DOMAIN, (id) => virtualUsers.isVirtual(id) || id === botUserId),
-    party: new PartyChannel(store, new NotifyClient(outbound, keys)),
+    party: new PartyChannel(store, loopback),
+    loopback,
     discovery,
     outbound,
     keys,
     callers: new CallerCheck(new KeyRing(outbound, discovery, config.signing, keys), new Authority(discovery)),
-    self: { publicUrl: config.webcall.publicUrl, domain: DOMAIN },
+    self,
     now: Date.now,
     clock,
   });
