@@ -77,12 +77,13 @@ export class RemoteMembers {
    */
   async adopt(attempt: MemberOutSession): Promise<void> {
     const parent = await this.ctx.core.store.getSession(attempt.parent);
+    const live = parent?.kind === "inbound" && isLive(parent);
     const plan = this.plans.get(attempt.parent) ?? { attempts: [], chain: [], callerCandidates: [] };
-    this.plans.set(attempt.parent, plan);
+    if (live) this.plans.set(attempt.parent, plan);
     let a = plan.attempts.find((x) => x.address === attempt.callee && x.state === "queued");
     if (!a) plan.attempts.push(a = { address: attempt.callee, step: 0, state: "queued", endReason: null, held: [] });
     a.id = attempt.id;
-    if (parent?.kind !== "inbound" || !isLive(parent) || attempt.state === "preparing") {
+    if (!live || attempt.state === "preparing") {
       a.state = "ended";
       a.endReason = "restarted";
       await this.ctx.withSession(attempt.id, (current) => this.endings.end(current, { reason: "restarted", party: "user_hangup" }));
