@@ -88,6 +88,9 @@ export class CallCore implements WebCallNode {
   async resume(): Promise<void> {
     const { store } = this.ctx.core;
     const live = await store.liveSessions();
+    // Rota calls' plans first: an attempt adopted below joins its member's place in them.
+    const rungRemote = new Map<SessionId, Address[]>();
+    for (const session of live) if (session.kind === "inbound" && session.rota?.remote) rungRemote.set(session.id, await this.remote.restore(session));
     for (const session of live) {
       if (isRelay(session)) {
         if (this.ctx.expired(session)) await this.ctx.withSession(session.id, (current) => this.endings.expire(current));
@@ -103,7 +106,7 @@ export class CallCore implements WebCallNode {
         if (session.state !== "connected") {
           this.ctx.live.noteUnansweredInbound(session.id, legs);
           // Before the lifetime is checked: a rota call that expired while the bridge was down is reported missed.
-          this.rotaCalls.resume(session, legs);
+          this.rotaCalls.resume(session, legs, rungRemote.get(session.id) ?? []);
         }
       }
       if (this.ctx.expired(session)) {

@@ -1,6 +1,7 @@
 import { logger } from "../log";
-import { Address, domainOf } from "../ids/address";
+import { domainOf } from "../ids/address";
 import { SessionId, newSessionToken } from "../ids/session";
+import { RemoteMember } from "../model/rota";
 import { InboundSession, MemberOutSession, Session, lifetime, memberOutSession, pushTarget } from "../model/session";
 import { SESSION_MOVES } from "../model/transitions";
 import { Hop, IceCandidate, SetupRequest, SetupResponse } from "../protocol/types";
@@ -13,11 +14,7 @@ const COULD_NOT_ATTEND: SetupResponse = { status: "could_not_attend" };
 /** A WebCall session event holds 1-100 candidates (session-event.json). */
 const MAX_EVENT_CANDIDATES = 100;
 
-/** A rota member on another node, at its step of one call's ring plan. */
-export interface RemoteMember {
-  address: Address;
-  step: number;
-}
+export type { RemoteMember } from "../model/rota";
 
 /** One planned member's progress in a call. */
 export interface Attempt extends RemoteMember {

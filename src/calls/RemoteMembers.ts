@@ -1,4 +1,5 @@
 import { logger } from "../log";
+import { Address } from "../ids/address";
 import { SessionId, newSessionId } from "../ids/session";
 import { UNANSWERED_LEG_STATES } from "../model/leg";
 import { InboundSession, MemberOutSession, RingMode, Session, isLive } from "../model/session";
@@ -23,9 +24,10 @@ const log = logger("rota-remote");
  * another member's) hangs the attempt up as `answered_elsewhere`. A refusal,
  * hangup or the step's timeout ends the attempt and the next step rings
  * (Ringing.next, told through `stepOver`). The caller's candidates,
- * renegotiation and hangup pass to the node; the plan (who rings at which
- * step) is kept in memory, as the legs' steps are, and a restart adopts
- * the attempts already out (`adopt`).
+ * renegotiation and hangup pass to the node. The plan (who rings at which
+ * step) is stored with the session (`rota.remote`): a restart rebuilds it
+ * (`restore`), adopts the attempts already out (`adopt`) and rings the
+ * members whose step has not come when it does.
  */
 export class RemoteMembers {
   private readonly plans = new Map<SessionId, Plan>();
@@ -46,22 +48,50 @@ export class RemoteMembers {
   }
 
   /**
-   * After a restart: a live attempt joins its rota call's plan again, its
-   * step started afresh (as a ringing leg's is). One whose setup answer was
-   * lost with the process is hung up at its node, and the call moves on.
-   * Members not yet rung were only in memory: they are not rung.
+   * After a restart, before the attempts are adopted: the rota call's plan
+   * again, from its stored members (`rota.remote`) and its attempts in the
+   * store. A member with an ended attempt has had its step; one with a live
+   * attempt is adopted (`adopt`); the rest are queued, to ring when their
+   * step comes (Ringing.next). Returns the members rung so far (the notices).
+   */
+  async restore(parent: InboundSession): Promise<Address[]> {
+    const members = parent.rota?.remote ?? [];
+    if (!members.length || this.plans.has(parent.id)) return [];
+    const attempts = await this.ctx.core.store.memberAttempts(parent.id);
+    const plan: Plan = { attempts: [], chain: parent.rota?.chain ?? [], callerCandidates: [] };
+    for (const m of members) {
+      // The latest attempt at the member (a member is rung once a call).
+      const last = attempts.filter((x) => x.callee === m.address).pop();
+      const ended = last !== undefined && !isLive(last);
+      plan.attempts.push({ ...m, state: ended ? "ended" : "queued", endReason: ended ? last.endReason : null, held: [], ...(ended ? { id: last.id } : {}) });
+    }
+    this.plans.set(parent.id, plan);
+    return attempts.map((x) => x.callee);
+  }
+
+  /**
+   * After a restart: a live attempt joins its rota call's plan again (as
+   * its member, restored), its step started afresh (as a ringing leg's
+   * is). One whose setup answer was lost with the process is hung up at
+   * its node, and the call moves on.
    */
   async adopt(attempt: MemberOutSession): Promise<void> {
     const parent = await this.ctx.core.store.getSession(attempt.parent);
-    if (parent?.kind !== "inbound" || !isLive(parent) || attempt.state === "preparing") {
+    const live = parent?.kind === "inbound" && isLive(parent);
+    const plan = this.plans.get(attempt.parent) ?? { attempts: [], chain: [], callerCandidates: [] };
+    if (live) this.plans.set(attempt.parent, plan);
+    let a = plan.attempts.find((x) => x.address === attempt.callee && x.state === "queued");
+    if (!a) plan.attempts.push(a = { address: attempt.callee, step: 0, state: "queued", endReason: null, held: [] });
+    a.id = attempt.id;
+    if (!live || attempt.state === "preparing") {
+      a.state = "ended";
+      a.endReason = "restarted";
       await this.ctx.withSession(attempt.id, (current) => this.endings.end(current, { reason: "restarted", party: "user_hangup" }));
       if (parent) await this.over(parent.id, undefined, "restarted");
       return;
     }
-    const plan = this.plans.get(parent.id) ?? { attempts: [], chain: [], callerCandidates: [] };
-    this.plans.set(parent.id, plan);
-    const a: Attempt = { address: attempt.callee, step: 0, state: "ringing", id: attempt.id, placed: attempt, endReason: null, held: [] };
-    plan.attempts.push(a);
+    a.state = "ringing";
+    a.placed = attempt;
     if (attempt.state === "connected") plan.answeredBy = attempt.id;
     else if (parent.ring.mode === "sequence") this.armStep(parent, a, parent.ring.stepMs);
   }

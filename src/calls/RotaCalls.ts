@@ -71,6 +71,8 @@ export class RotaCalls {
     const call: RotaCall = {
       name: rota.name, roomId: rota.roomId, caller: text.callerText(facts.caller, facts.verified),
       onCall: onCall ? (onCall.kind === "matrix" ? onCall.userId : onCall.address) : null,
+      // Kept with the session: a restart still rings the members whose step has not come.
+      ...(remote.length ? { remote, chain: [...(ring.chain ?? [])] } : {}),
     };
     const watch = new RotaWatch(side, call, plan.stepMs);
     if (targets.length === 0 && remote.length === 0) {
@@ -81,9 +83,9 @@ export class RotaCalls {
     return this.ringer.ring({ ...ring, targets, steps, mode, watch, rota: call, remote });
   }
 
-  /** After a restart: a stored rota call's room notices go on. */
-  resume(session: InboundSession, legs: readonly Leg[]): void {
+  /** After a restart: a stored rota call's room notices go on (`remote`: its members on other nodes rung so far). */
+  resume(session: InboundSession, legs: readonly Leg[], remote: readonly Address[]): void {
     const side = this.ctx.core.rotas;
-    if (side && session.rota) this.ctx.live.watchers.set(session.id, RotaWatch.resumed(side, { ...session, rota: session.rota }, legs));
+    if (side && session.rota) this.ctx.live.watchers.set(session.id, RotaWatch.resumed(side, { ...session, rota: session.rota }, legs, remote));
   }
 }

@@ -1,4 +1,5 @@
 import { logger } from "../log";
+import { Address } from "../ids/address";
 import { MatrixUserId } from "../ids/matrix";
 import { Leg } from "../model/leg";
 import { RotaCall } from "../model/rota";
@@ -24,10 +25,12 @@ export class RotaWatch implements CallWatcher {
 
   constructor(private readonly side: RotaSide, private readonly call: RotaCall, private readonly stepMs: number | null) {}
 
-  /** The watcher of a stored rota call: the members rung so far count as tried. */
-  static resumed(side: RotaSide, session: InboundSession & { rota: RotaCall }, legs: readonly Leg[]): RotaWatch {
+  /** The watcher of a stored rota call: the members rung so far (Matrix
+   *  users by their legs, members on other nodes by their attempts) count as tried. */
+  static resumed(side: RotaSide, session: InboundSession & { rota: RotaCall }, legs: readonly Leg[], remote: readonly Address[]): RotaWatch {
     const watch = new RotaWatch(side, session.rota, session.ring.mode === "sequence" ? session.ring.stepMs : null);
     for (const leg of legs) if (leg.state !== "queued" && leg.state !== "preparing") watch.tried.add(leg.matrixUserId);
+    for (const address of remote) watch.tried.add(address);
     return watch;
   }
 

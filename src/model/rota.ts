@@ -1,6 +1,7 @@
 import { Address } from "../ids/address";
 import { Brand } from "../ids/brand";
 import { MatrixUserId, RoomId } from "../ids/matrix";
+import { Hop } from "../protocol/types";
 import { UserRules, Weekday } from "./rules";
 
 /**
@@ -105,4 +106,15 @@ export interface RotaCall {
   caller: string;
   /** Who was on call when the call came in: a Matrix user, or a member on another node. */
   onCall: MatrixUserId | Address | null;
+  /** The members on other nodes and the step at which each rings, with the
+   *  chain that proved the caller (extended toward each member): so after a
+   *  restart the members whose step has not come yet still ring. */
+  remote?: RemoteMember[];
+  chain?: Hop[];
+}
+
+/** A rota member on another node, at its step of one call's ring plan. */
+export interface RemoteMember {
+  address: Address;
+  step: number;
 }

@@ -1,7 +1,7 @@
 import { RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { Leg, LegId, LegPatch, LegState } from "../model/leg";
-import { Session, SessionPatch, SessionState } from "../model/session";
+import { MemberOutSession, Session, SessionPatch, SessionState } from "../model/session";
 import {
   LEG_COLUMNS, LegRow, SESSION_COLUMNS, SessionRow, legPatchColumns, legValues, placeholder, sessionPatchColumns,
   sessionValues, toLeg, toSession,
@@ -52,6 +52,8 @@ const SQL = {
     FROM sessions WHERE session_id = $1`,
   legsOf: `SELECT ${L} FROM legs WHERE session_id = $1 ORDER BY position`,
   liveSessions: `SELECT ${S} FROM sessions WHERE ${LIVE_SESSION} ORDER BY created_at, session_id`,
+  /** Must match the partial index in 010_member_attempts.sql. */
+  memberAttempts: `SELECT ${S} FROM sessions WHERE kind = 'member_out' AND peer_session = $1 ORDER BY created_at, session_id`,
   liveLegsInRoom: `SELECT ${LQ} FROM legs JOIN sessions USING (session_id)
     WHERE legs.room_id = $1 AND legs.${LIVE_LEG} ORDER BY sessions.created_at, legs.session_id, legs.position`,
 } as const;
@@ -174,6 +176,10 @@ export class SqlSessions {
 
   async liveSessions(): Promise<Session[]> {
     return (await this.db.query<SessionRow>(SQL.liveSessions)).map(toSession);
+  }
+
+  async memberAttempts(parent: SessionId): Promise<MemberOutSession[]> {
+    return (await this.db.query<SessionRow>(SQL.memberAttempts, [parent])).map(toSession) as MemberOutSession[];
   }
 
   async liveLegsInRoom(roomId: RoomId): Promise<Leg[]> {

@@ -2,7 +2,7 @@ import { MatrixUserId, RoomId } from "../ids/matrix";
 import { SessionId } from "../ids/session";
 import { UserRules } from "../model/rules";
 import { Leg, LegId, LegPatch, LegState } from "../model/leg";
-import { Session, SessionPatch, SessionState } from "../model/session";
+import { MemberOutSession, Session, SessionPatch, SessionState } from "../model/session";
 import { CalendarStore } from "./CalendarStore";
 import { RotaStore } from "./RotaStore";
 
@@ -114,6 +114,9 @@ export interface Store {
   liveSessions(): Promise<Session[]>;
   /** Legs not yet ended in a room, oldest session first (glare, hangup on leave). */
   liveLegsInRoom(roomId: RoomId): Promise<Leg[]>;
+  /** Every attempt (member_out session, live or ended) of a rota call at its
+   *  members on other nodes, oldest first: its plan is rebuilt after a restart. */
+  memberAttempts(parent: SessionId): Promise<MemberOutSession[]>;
 
   /** Queue a session event for the WebCall party; returns its sequence number (1, 2, …). */
   appendPartyEvent(sessionId: SessionId, event: Record<string, unknown>): Promise<number>;

@@ -253,10 +253,63 @@ describe("rota members on other nodes, rung by relay", () => {
     const post = await setupTo(CAROL);
     await until(async () => (await session(post.request.sessionId!))?.state === "ringing", "the attempt placed");
     await h.core.stop();
-    const core = await h.restart();
+    const core = h.core = await h.restart();
     await inviteIn(aliceRoom, before);
     expect(h.party.of(post.request.sessionId!, "hangup")).toEqual([{ type: "hangup", reason: "invite_timeout" }]);
     await core.deliver(sessionId, token, [{ id: "h10", type: "hangup", reason: "user_hangup" }], rc);
     expect((await session(sessionId))?.state).toBe("ended");
+  });
+
+  test("a restart while a Matrix member's step rings: the member on another node in the next step is rung when that step ends, and answers", async () => {
+    rotas.rota = rotaOf([{ kind: "matrix", userId: ALICE }, { kind: "address", address: CAROL }], { mode: "sequence", stepMs: 600, thenAll: false });
+    h.party.answerSetup = accepting;
+    const before = h.matrix.of("m.call.invite", aliceRoom).length;
+    const { sessionId } = await call();
+    await inviteIn(aliceRoom, before);
+    // The plan is stored with the session: the member and their step, and the chain that proved the caller.
+    expect((await session(sessionId)) as unknown).toMatchObject({ rota: { remote: [{ address: CAROL, step: 1 }], chain: [] } });
+    await h.core.stop();
+    expect(h.party.setups).toEqual([]);
+    h.core = await h.restart();
+    const post = await setupTo(CAROL);
+    // Only once alice's step ran out (what was left of it after the restart).
+    const [leg] = await h.store.legsOf(sessionId as never);
+    expect([leg!.state, leg!.endReason]).toEqual(["ended", "invite_timeout"]);
+    expect(post.request.chain).toEqual([expect.objectContaining({ by: "example.org", from: "on-call@example.org", to: CAROL })]);
+    await until(async () => (await session(post.request.sessionId!))?.state === "ringing", "the attempt placed");
+    await fromNode(post, { type: "answer", answer: ANSWER });
+    expect(h.party.of(sessionId, "answer")).toEqual([{ type: "answer", answer: ANSWER }]);
+    expect((await session(sessionId))?.state).toBe("connected");
+    expect(h.party.setups.filter((s) => s.request.calleeId === CAROL)).toHaveLength(1);
+    await until(() => rotas.bodies().length >= 3, "three notices");
+    expect(rotas.bodies().slice(1)).toEqual(["@alice:example.org did not answer in 1 s — ringing carol@hello.com", expect.stringMatching(/^Answered by carol@hello\.com after \d+ s$/)]);
+  });
+
+  test("a Matrix member's step that ended while the bridge was down: the member on another node rings at once; their decline is told by address", async () => {
+    const DAVE = "dave@other.org" as Address;
+    rotas.rota = rotaOf([{ kind: "matrix", userId: ALICE }, { kind: "address", address: CAROL }, { kind: "address", address: DAVE }],
+      { mode: "sequence", stepMs: 300, thenAll: false });
+    h.party.answerSetup = accepting;
+    const before = h.matrix.of("m.call.invite", aliceRoom).length;
+    const { sessionId } = await call();
+    await inviteIn(aliceRoom, before);
+    await h.core.stop();
+    // Downtime longer than alice's step.
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    expect(h.party.setups).toEqual([]);
+    h.core = await h.restart();
+    const carol = await setupTo(CAROL);
+    expect(h.matrix.of("m.call.invite", aliceRoom).length).toBe(before + 1);
+    await until(async () => (await session(carol.request.sessionId!))?.state === "ringing", "carol's attempt placed");
+    await fromNode(carol, { type: "hangup", reason: "user_hangup" });
+    const dave = await setupTo(DAVE);
+    expect(dave.request.chain).toEqual([expect.objectContaining({ by: "example.org", to: DAVE })]);
+    expect(h.party.setups.filter((s) => s.request.calleeId === CAROL)).toHaveLength(1);
+    await until(() => rotas.bodies().some((b) => b === "carol@hello.com declined — ringing dave@other.org"), "the escalation to dave, naming carol");
+    await until(async () => (await session(dave.request.sessionId!))?.state === "ringing", "dave's attempt placed");
+    await fromNode(dave, { type: "hangup", reason: "user_hangup" });
+    await until(async () => (await session(sessionId))?.state === "ended", "the call over");
+    await until(() => rotas.bodies().some((b) => b.startsWith("Missed")), "the missed notice");
+    expect(rotas.bodies().find((b) => b.startsWith("Missed"))).toBe("Missed: nobody answered (3 tried)");
   });
 });

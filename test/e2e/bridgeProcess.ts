@@ -29,7 +29,8 @@ export class BridgeProcess {
   static async start(serverName: string, sections: Record<string, object> = {}, kind: HomeserverKind = defaultKind()): Promise<{ bridge: BridgeProcess; hs: E2EHomeserver }> {
     const dir = mkdtempSync(join(tmpdir(), "webcall-process-"));
     const asPort = await freePort();
-    const wcPort = await freePort();
+    // A port given in the webcall section is used (another bridge may be told it first).
+    const wcPort = (sections.webcall as { port?: number } | undefined)?.port ?? await freePort();
     const writeConfig = (hsUrl: string) => writeFileSync(join(dir, "config.yaml"), yaml.dump({
       homeserver: { url: hsUrl, domain: serverName },
       database: { dataDir: join(dir, "data") },

@@ -1,3 +1,4 @@
+import { Address } from "../../src/ids/address";
 import { newSessionId } from "../../src/ids/session";
 import { LegId } from "../../src/model/leg";
 import { RotaName } from "../../src/model/rota";
@@ -64,6 +65,27 @@ export function sessionsContract(getStore: () => Store): void {
       const direct = inbound();
       await store.insertSession(direct, [legOf(direct.id)]);
       expect(await store.getSession(direct.id)).not.toHaveProperty("rota");
+    });
+
+    test("a rota call keeps its plan for members on other nodes; its attempts, live and ended, are found by it, oldest first", async () => {
+      const hop = { by: "employer.com", from: "alf@employer.com", to: "on-call@example.org", reason: "forward", ts: 1_700_000_000_000, key: "k".repeat(43), sig: "s".repeat(86) };
+      const rota = {
+        name: "on-call" as RotaName, roomId: room(`!${unique()}:example.org`), caller: "alf@employer.com ✓", onCall: user("@bob:example.org"),
+        remote: [{ address: "carol@hello.example" as Address, step: 1 }, { address: "dave@other.example" as Address, step: 3 }], chain: [hop],
+      };
+      const a = inbound({ rota });
+      await store.insertSession(a, [legOf(a.id, 0, { state: "preparing", stepEndsAt: tick() + 20_000 })]);
+      expect(await store.getSession(a.id)).toEqual(a);
+      expect(await store.liveSessions()).toContainEqual(a);
+      expect(await store.memberAttempts(a.id)).toEqual([]);
+      const first = memberOut(a.id);
+      await store.insertSession(first, []);
+      const ended = await store.transitionSession(first.id, ["preparing"], { state: "ended", endReason: "declined", endedAt: tick() });
+      const second = { ...memberOut(a.id), callee: "dave@other.example" as Address };
+      await store.insertSession(second, []);
+      await store.insertSession(memberOut(inbound().id), []);
+      expect(await store.memberAttempts(a.id)).toEqual([ended, second]);
+      expect(await store.memberAttempts(newSessionId())).toEqual([]);
     });
 
     test("an existing session id inserts nothing and returns the existing session; concurrent inserts: one wins", async () => {
