@@ -180,7 +180,7 @@ export const configSchema = {
         allowHttp: { type: "boolean", default: false, description: "Allow plain http:// endpoints (tests and private networks only)." },
         allowPrivateNetworks: { type: "boolean", default: false, description: "Allow loopback, private and link-local addresses (so a caller cannot make the bridge probe its own network)." },
         trustedHosts: { type: "array", default: [], items: { type: "string", minLength: 1 }, description: "Hosts (name, or name:port) that may be reached over plain http and at private addresses, e.g. a node on your own network. Everything else must be https and public." },
-        nodes: { type: "object", default: {}, additionalProperties: { type: "string", format: "uri" }, description: "WebCall endpoints per domain, used before /.well-known/webcall discovery.", examples: [{ "partner.example": "https://webcall.partner.example/webcall" }] },
+        nodes: { type: "object", default: {}, additionalProperties: { type: "string", format: "uri" }, description: "WebCall endpoints per domain, used before /.well-known/webcall discovery. An entry for this homeserver's own domain is ignored: calls to its addresses are set up in-process.", examples: [{ "partner.example": "https://webcall.partner.example/webcall" }] },
         discoveryCacheMs: { type: "integer", minimum: 0, default: 300000, description: "How long a discovered endpoint is remembered." },
         discoveryFailureCacheMs: { type: "integer", minimum: 0, default: 60000, description: "How long a domain with no endpoint is remembered." },
         discoveryCacheSize: { type: "integer", minimum: 1, default: 10000, description: "Most domains remembered at once." },
