@@ -5,7 +5,7 @@
  * before its script runs (window.__pcs), so the test can read its getStats()
  * without the page exposing anything.
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { Browser, BrowserContext, chromium, Page } from "playwright-core";
 
 export const CHROMIUM = process.env.WEBCALL_TEST_CHROMIUM ?? "/usr/bin/chromium";
@@ -20,6 +20,10 @@ export const CHROMIUM_ARGS = [
 ];
 
 export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The call link page's browser tests drive Chromium at ${CHROMIUM}, which is not there: ` +
+      "install Debian's chromium (apt-get install chromium), as .ci/run does, or set WEBCALL_TEST_CHROMIUM to another Chromium.");
+  }
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
 }
 
